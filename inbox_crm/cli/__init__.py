@@ -1,0 +1,1 @@
+"""The command line: one `inbox-crm` script with subcommands."""

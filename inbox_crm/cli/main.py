@@ -1,0 +1,86 @@
+"""The `inbox-crm` entry point: global options, logging and error reporting."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from inbox_crm import __version__
+from inbox_crm.cli.context import AppContext
+from inbox_crm.cli.importing import import_command
+from inbox_crm.cli.messages import export_group, messages_group
+from inbox_crm.cli.quarantine import quarantine_group
+from inbox_crm.cli.setup import init_command
+from inbox_crm.cli.sync import sync_command
+from inbox_crm.errors import ConfigError, InboxCrmError
+from inbox_crm.logs import configure_logging
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="inbox-crm")
+@click.option(
+    "--config",
+    "config_option",
+    metavar="PATH",
+    help="Configuration file [default: $INBOX_CRM_CONFIG or ./inbox-crm.toml].",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More log detail (-vv: IMAP traffic)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines on stderr as text or as JSON objects.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_option: str | None,
+    verbose: int,
+    quiet: bool,
+    log_format: str,
+) -> None:
+    """inbox-crm keeps your client history current from your mailboxes.
+
+    Start with `inbox-crm init`, fill in a mailbox, then `inbox-crm sync`.
+    """
+    level = logging.WARNING if quiet else logging.INFO
+    if verbose:
+        level = logging.DEBUG
+    configure_logging(level, log_format, imap_traffic=verbose >= 2)
+    app = AppContext(config_option)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+cli.add_command(init_command)
+cli.add_command(sync_command)
+cli.add_command(import_command)
+cli.add_command(messages_group)
+cli.add_command(export_group)
+cli.add_command(quarantine_group)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except InboxCrmError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,105 @@
+"""`inbox-crm messages` and `inbox-crm export`: reading stored mail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.export import message_record
+from inbox_crm.storage.queries import iter_messages, mailbox_names, messages_query
+
+
+@click.group("messages")
+def messages_group() -> None:
+    """List stored messages."""
+
+
+@messages_group.command("list")
+@click.option("--mailbox", metavar="NAME", help="Only this mailbox.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only messages on or after this day (YYYY-MM-DD, UTC).",
+)
+@click.option("--quarantined", is_flag=True, help="Only quarantined messages.")
+@FORMAT_OPTION
+@pass_app
+def list_command(
+    app: AppContext,
+    mailbox: str | None,
+    limit: int,
+    since: datetime | None,
+    quarantined: bool,
+    output_format: str,
+) -> None:
+    """The newest messages first, with direction, kind and thread."""
+    query = messages_query(
+        mailbox=mailbox,
+        since=_utc(since),
+        quarantined=True if quarantined else None,
+        newest_first=True,
+    ).limit(limit)
+    with app.database.session() as session:
+        names = mailbox_names(session)
+        records = [
+            message_record(message, names[message.mailbox_id])
+            for message in iter_messages(session, query)
+        ]
+    if output_format == "json":
+        print_json_lines(records)
+        return
+    table = Table("id", "date (UTC)", "dir", "kind", "from", "subject", "thread")
+    for record in records:
+        sender = record["from"] or {}
+        table.add_row(
+            str(record["id"]),
+            record["date"][:16].replace("T", " "),
+            "out" if record["direction"] == "outbound" else "in",
+            "quarantined" if record["quarantined"] else record["kind"],
+            sender.get("address", ""),
+            record["subject"][:60],
+            str(record["thread_id"] or ""),
+        )
+    Console().print(table)
+
+
+@click.group("export")
+def export_group() -> None:
+    """Write stored records as JSON Lines to standard output."""
+
+
+@export_group.command("messages")
+@click.option("--mailbox", metavar="NAME", help="Only this mailbox.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only messages on or after this day (YYYY-MM-DD, UTC).",
+)
+@pass_app
+def export_messages(
+    app: AppContext, mailbox: str | None, since: datetime | None
+) -> None:
+    """Every stored message, oldest first, one JSON object a line.
+
+    Keys: id, message_id, mailbox, folders, date (ISO 8601 UTC), date_source,
+    from {address, name}, to and cc [{address, name}], subject, thread_id,
+    in_reply_to, direction, kind, list_id, size, quarantined,
+    quarantine_reason.
+    """
+    query = messages_query(mailbox=mailbox, since=_utc(since))
+    with app.database.session() as session:
+        names = mailbox_names(session)
+        count = print_json_lines(
+            message_record(message, names[message.mailbox_id])
+            for message in iter_messages(session, query)
+        )
+    click.echo(f"{count} messages exported", err=True)
+
+
+def _utc(day: datetime | None) -> datetime | None:
+    return day.replace(tzinfo=UTC) if day else None

@@ -1,0 +1,94 @@
+"""`inbox-crm sync`: one pass over the configured mailboxes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+)
+
+from inbox_crm.cli.context import AppContext, pass_app
+from inbox_crm.config import MailboxConfig
+from inbox_crm.imap.poller import Poller, SyncReport
+
+
+@click.command("sync")
+@click.option(
+    "--mailbox",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Only this mailbox (repeatable). Default: every configured mailbox.",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@pass_app
+def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> None:
+    """Fetch new mail from each mailbox's folders and store it.
+
+    Incremental: only messages not yet stored are fetched. Flags on the server
+    are never changed. Exits 1 when a mailbox or folder could not be synced.
+    """
+    config = app.config
+    mailboxes = [config.mailbox(name) for name in names] or list(
+        config.mailboxes.values()
+    )
+    if not mailboxes:
+        raise click.UsageError(f"{config.path} configures no [mailboxes.NAME] yet")
+
+    console = Console(stderr=True)
+    failed = False
+    for mailbox in mailboxes:
+        result = _sync_one(app, mailbox, console, no_progress)
+        _summary(result)
+        failed = failed or bool(result.errors)
+    if failed:
+        raise SystemExit(1)
+
+
+def _sync_one(
+    app: AppContext, mailbox: MailboxConfig, console: Console, no_progress: bool
+) -> SyncReport:
+    with _progress(console, disabled=no_progress) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(folder: str, done: int, total: int) -> None:
+            if folder not in tasks:
+                label = f"{mailbox.name}/{folder}"
+                tasks[folder] = progress.add_task(label, total=total)
+            progress.update(tasks[folder], completed=done, total=total)
+
+        poller = Poller(app.database, mailbox, app.config.sync, progress=report)
+        return asyncio.run(poller.run_once())
+
+
+def _progress(console: Console, disabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        disable=disabled or not console.is_terminal,
+        transient=True,
+    )
+
+
+def _summary(report: SyncReport) -> None:
+    for folder in report.folders:
+        counts = folder.result
+        line = (
+            f"{report.mailbox}/{folder.folder}: {folder.fetched} fetched, "
+            f"{counts.stored} new, {counts.duplicates} already stored, "
+            f"{counts.quarantined} quarantined"
+        )
+        if folder.resynced:
+            line += " (UIDVALIDITY changed: folder resynchronised)"
+        if folder.error:
+            line += f" - FAILED: {folder.error}"
+        click.echo(line)

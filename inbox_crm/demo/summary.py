@@ -1,0 +1,126 @@
+"""What the demo stored, read back from the database for the closing summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from inbox_crm.storage.db import Database
+from inbox_crm.storage.models import Mailbox, Message, Thread
+
+LARGEST_THREADS = 5
+RECENT_MESSAGES = 5
+
+
+@dataclass(frozen=True)
+class ThreadLine:
+    """One thread as the summary lists it."""
+
+    subject: str
+    messages: int
+    last_date: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    """One message as the summary lists it."""
+
+    date: datetime
+    direction: str
+    kind: str
+    sender: str
+    subject: str
+
+
+@dataclass
+class DemoSummary:
+    """The outcome of one demo run."""
+
+    directory: Path
+    config_path: Path
+    database_path: Path
+    loaded: int = 0
+    stored: int = 0
+    by_direction: dict[str, int] = field(default_factory=dict)
+    by_kind: dict[str, int] = field(default_factory=dict)
+    threads: int = 0
+    largest_threads: list[ThreadLine] = field(default_factory=list)
+    quarantined: int = 0
+    recent: list[MessageLine] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def gather(database: Database, mailbox: str, summary: DemoSummary) -> None:
+    """Fill `summary` with counts and examples of the mailbox's stored mail."""
+    with database.session() as session:
+        mailbox_id = session.scalars(
+            select(Mailbox.id).where(Mailbox.name == mailbox)
+        ).one()
+        readable = (Message.mailbox_id == mailbox_id) & ~Message.quarantined
+        summary.stored = _count(session, Message.mailbox_id == mailbox_id)
+        summary.quarantined = summary.stored - _count(session, readable)
+        summary.by_direction = _grouped(session, Message.direction, readable)
+        summary.by_kind = _grouped(session, Message.kind, readable)
+        summary.threads = (
+            session.scalar(
+                select(func.count(Thread.id)).where(Thread.mailbox_id == mailbox_id)
+            )
+            or 0
+        )
+        summary.largest_threads = _largest_threads(session, mailbox_id)
+        summary.recent = _recent(session, readable)
+
+
+def _count(session: Session, condition: object) -> int:
+    return session.scalar(select(func.count(Message.id)).where(condition)) or 0
+
+
+def _grouped(session: Session, column: object, condition: object) -> dict[str, int]:
+    query = (
+        select(column, func.count(Message.id))
+        .where(condition)
+        .group_by(column)
+        .order_by(func.count(Message.id).desc(), column)
+    )
+    return {str(value): count for value, count in session.execute(query).tuples()}
+
+
+def _largest_threads(session: Session, mailbox_id: int) -> list[ThreadLine]:
+    query = (
+        select(Thread)
+        .where(Thread.mailbox_id == mailbox_id)
+        .order_by(Thread.message_count.desc(), Thread.last_date.desc(), Thread.id)
+        .limit(LARGEST_THREADS)
+    )
+    return [
+        ThreadLine(thread.subject, thread.message_count, thread.last_date)
+        for thread in session.scalars(query)
+    ]
+
+
+def _recent(session: Session, condition: object) -> list[MessageLine]:
+    query = (
+        select(Message)
+        .options(selectinload(Message.participants))
+        .where(condition)
+        .order_by(Message.date.desc(), Message.id)
+        .limit(RECENT_MESSAGES)
+    )
+    return [
+        MessageLine(
+            message.date, message.direction, message.kind, _sender(message), message.subject
+        )
+        for message in session.scalars(query)
+    ]
+
+
+def _sender(message: Message) -> str:
+    for participant in message.participants:
+        if participant.role == "from":
+            return participant.name or participant.address
+    return ""

@@ -1,0 +1,45 @@
+"""The exceptions inbox-crm raises, all under one base.
+
+    InboxCrmError
+     ├── ConfigError        a configuration file is missing, unreadable or invalid
+     ├── SecretError        a mailbox secret could not be obtained
+     ├── StorageError       the database cannot be opened or migrated
+     ├── ImapError          an IMAP server refused us or the connection failed
+     │    └── ImapTimeout   a command took longer than its guard
+     ├── ParseError         a message could not be parsed (it is quarantined)
+     └── ImportSourceError  a file given to `inbox-crm import` cannot be read
+
+Messages say what to do next: which file, which key, which setting.
+"""
+
+
+class InboxCrmError(Exception):
+    """Base class of every error inbox-crm raises on purpose."""
+
+
+class ConfigError(InboxCrmError):
+    """The configuration file is missing, unreadable or has a bad value."""
+
+
+class SecretError(InboxCrmError):
+    """A mailbox secret could not be read from its environment variable or command."""
+
+
+class StorageError(InboxCrmError):
+    """The database could not be opened, created or migrated."""
+
+
+class ImapError(InboxCrmError):
+    """The IMAP server refused a command, or the connection failed."""
+
+
+class ImapTimeout(ImapError):
+    """An IMAP command did not complete within its time guard."""
+
+
+class ParseError(InboxCrmError):
+    """A message could not be parsed; the raw source is kept and quarantined."""
+
+
+class ImportSourceError(InboxCrmError):
+    """A path given to `inbox-crm import` is not a readable mbox, Maildir or .eml."""

@@ -1,0 +1,46 @@
+"""The JSON Lines records of `inbox-crm export`, with their stable keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from inbox_crm.storage.models import Message, Participant
+from inbox_crm.storage.queries import message_folders
+
+
+def message_record(message: Message, mailbox: str) -> dict[str, Any]:
+    """One message as exported: keys are part of the public contract."""
+    roles: dict[str, list[dict[str, str]]] = {"from": [], "to": [], "cc": []}
+    for participant in message.participants:
+        if participant.role in roles:
+            roles[participant.role].append(_address(participant))
+    return {
+        "id": message.id,
+        "message_id": message.message_id,
+        "mailbox": mailbox,
+        "folders": message_folders(message),
+        "date": iso_utc(message.date),
+        "date_source": message.date_source,
+        "from": roles["from"][0] if roles["from"] else None,
+        "to": roles["to"],
+        "cc": roles["cc"],
+        "subject": message.subject,
+        "thread_id": message.thread_id,
+        "in_reply_to": message.in_reply_to,
+        "direction": message.direction,
+        "kind": message.kind,
+        "list_id": message.list_id,
+        "size": message.size,
+        "quarantined": message.quarantined,
+        "quarantine_reason": message.quarantine_reason,
+    }
+
+
+def _address(participant: Participant) -> dict[str, str]:
+    return {"address": participant.address, "name": participant.name}
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, e.g. 2026-12-03T09:15:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

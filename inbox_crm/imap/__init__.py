@@ -1,0 +1,1 @@
+"""IMAP: the connection to a mailbox server and the incremental poller."""

@@ -1,0 +1,345 @@
+"""A typed, time-guarded IMAP connection on top of aioimaplib.
+
+Every command runs under a timeout: aioimaplib can leave a command pending
+forever (for example when a response is too long for its parser), so no call
+here waits longer than the configured guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import ssl
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import aioimaplib
+
+from inbox_crm.config import MailboxConfig
+from inbox_crm.errors import ImapError, ImapTimeout
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FETCH_LINE = re.compile(rb"^\d+ FETCH \((?P<items>.*)$", re.DOTALL)
+UID_ITEM = re.compile(rb"\bUID (\d+)")
+SIZE_ITEM = re.compile(rb"\bRFC822\.SIZE (\d+)")
+INTERNALDATE_ITEM = re.compile(rb'\bINTERNALDATE "([^"]+)"')
+# aioimaplib hands over untagged LIST and SEARCH data without the keyword.
+LIST_LINE = re.compile(
+    rb'^(?:LIST )?\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$'
+)
+SEARCH_LINE = re.compile(rb"^(?:SEARCH)?(?P<uids>[\d ]*)$")
+CODE_NUMBER = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
+EXISTS_LINE = re.compile(rb"^(\d+) EXISTS")
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """A folder as LIST names it, with its flags (\\Sent, \\Noselect, ...)."""
+
+    name: str
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """What SELECT/EXAMINE reports about a folder."""
+
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as fetched: UID, server arrival time and raw bytes."""
+
+    uid: int
+    internaldate: datetime | None
+    raw: bytes
+
+
+class ImapConnection:
+    """One logged-in connection to a mailbox's server."""
+
+    def __init__(self, client: aioimaplib.IMAP4, timeout: float) -> None:
+        self.client = client
+        self.timeout = timeout
+        # Commands sent after login; an idle poll should cost very few.
+        self.commands = 0
+
+    @property
+    def capabilities(self) -> set[str]:
+        return set(self.client.protocol.capabilities)
+
+    async def guarded(self, call: Awaitable[T], what: str) -> T:
+        try:
+            return await asyncio.wait_for(call, self.timeout)
+        except TimeoutError as exc:
+            raise ImapTimeout(f"{what}: no answer within {self.timeout:g}s") from exc
+        except aioimaplib.AioImapException as exc:
+            raise ImapError(f"{what}: {exc}") from exc
+        except (OSError, ConnectionError) as exc:
+            raise ImapError(f"{what}: connection failed: {exc}") from exc
+
+    async def ok(self, call: Awaitable[Any], what: str) -> Any:
+        self.commands += 1
+        response = await self.guarded(call, what)
+        if response.result != "OK":
+            raise ImapError(f"{what}: server said {response.result}: {_text(response)}")
+        return response
+
+    async def list_folders(self) -> list[FolderInfo]:
+        response = await self.ok(self.client.list('""', "*"), "LIST")
+        folders = []
+        for line in response.lines:
+            match = LIST_LINE.match(bytes(line))
+            if match:
+                flags = frozenset(match["flags"].decode("ascii", "replace").split())
+                folders.append(FolderInfo(_unquote(match["name"]), flags))
+        return folders
+
+    async def examine(self, folder: str) -> FolderStatus:
+        """Open `folder` read-only, so nothing we do can change its flags."""
+        response = await self.ok(
+            self.client.protocol.simple_command("EXAMINE", _quote(folder)),
+            f"EXAMINE {folder}",
+        )
+        # aioimaplib tracks SELECT only; EXAMINE opens the folder just the same.
+        self.client.protocol.state = aioimaplib.SELECTED
+        codes: dict[bytes, int] = {}
+        exists = 0
+        for line in response.lines:
+            raw = bytes(line)
+            for name, number in CODE_NUMBER.findall(raw):
+                codes[name] = int(number)
+            if match := EXISTS_LINE.match(raw):
+                exists = int(match[1])
+        if b"UIDVALIDITY" not in codes:
+            raise ImapError(f"EXAMINE {folder}: the server sent no UIDVALIDITY")
+        return FolderStatus(codes[b"UIDVALIDITY"], codes.get(b"UIDNEXT"), exists)
+
+    async def uids_from(self, first_uid: int) -> list[int]:
+        """UIDs at or above `first_uid`, ascending."""
+        response = await self.ok(
+            self.client.uid_search(f"UID {first_uid}:*", charset=None),
+            "UID SEARCH",
+        )
+        uids: list[int] = []
+        for line in response.lines[:-1]:
+            match = SEARCH_LINE.match(bytes(line))
+            if match:
+                uids.extend(int(token) for token in match["uids"].split())
+        # "n:*" always names the highest UID, even one below n.
+        return sorted(uid for uid in set(uids) if uid >= first_uid)
+
+    async def sizes(self, uids: Iterable[int]) -> dict[int, int]:
+        """RFC822.SIZE of each UID (a cheap look before fetching bodies)."""
+        response = await self.ok(
+            self.client.uid("fetch", _uid_set(uids), "(UID RFC822.SIZE)"),
+            "UID FETCH sizes",
+        )
+        sizes = {}
+        for line in response.lines:
+            raw = bytes(line)
+            uid, size = UID_ITEM.search(raw), SIZE_ITEM.search(raw)
+            if uid and size:
+                sizes[int(uid[1])] = int(size[1])
+        return sizes
+
+    async def fetch(self, uids: Iterable[int]) -> list[FetchedMessage]:
+        """Fetch whole messages with BODY.PEEK, which leaves \\Seen untouched."""
+        response = await self.ok(
+            self.client.uid("fetch", _uid_set(uids), "(UID INTERNALDATE BODY.PEEK[])"),
+            "UID FETCH bodies",
+        )
+        return parse_fetch_lines(response.lines)
+
+    async def noop(self) -> None:
+        await self.ok(self.client.noop(), "NOOP")
+
+    async def logout(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.logout(), min(self.timeout, 5.0))
+        except Exception:  # a failed goodbye changes nothing
+            log.debug("logout failed; dropping the connection", exc_info=True)
+        transport = self.client.protocol.transport
+        if transport is not None:
+            transport.close()
+
+
+def parse_fetch_lines(lines: list[Any]) -> list[FetchedMessage]:
+    """Pair each FETCH header line with the literal that follows it."""
+    messages = []
+    header: bytes | None = None
+    for line in lines:
+        if isinstance(line, bytearray) and header is not None:
+            messages.append(_fetched(header, bytes(line)))
+            header = None
+        elif isinstance(line, bytes) and FETCH_LINE.match(line):
+            header = line
+    return messages
+
+
+def _fetched(header: bytes, raw: bytes) -> FetchedMessage:
+    uid = UID_ITEM.search(header)
+    if uid is None:
+        raise ImapError(f"FETCH response without a UID: {header[:100]!r}")
+    internal = INTERNALDATE_ITEM.search(header)
+    return FetchedMessage(
+        uid=int(uid[1]),
+        internaldate=_internaldate(internal[1]) if internal else None,
+        raw=raw,
+    )
+
+
+def _internaldate(value: bytes) -> datetime | None:
+    # "17-Jul-1996 02:44:25 -0700"
+    try:
+        day, month, rest = value.decode("ascii").strip().split("-", 2)
+        moment, zone = rest.rsplit(" ", 1)
+        year, clock = moment.split(" ", 1)
+        return parsedate_to_datetime(f"{day} {month} {year} {clock} {zone}")
+    except (ValueError, TypeError, IndexError):
+        return None
+
+
+def _uid_set(uids: Iterable[int]) -> str:
+    """A compact UID set: 1:5,8,10:12."""
+    ordered = sorted(set(uids))
+    if not ordered:
+        raise ValueError("empty UID set")
+    runs: list[str] = []
+    start = previous = ordered[0]
+    for uid in ordered[1:]:
+        if uid != previous + 1:
+            runs.append(_run(start, previous))
+            start = uid
+        previous = uid
+    runs.append(_run(start, previous))
+    return ",".join(runs)
+
+
+def _run(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}:{end}"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unquote(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return text
+
+
+def _text(response: Any) -> str:
+    for line in reversed(response.lines):
+        if isinstance(line, bytes) and line:
+            return line.decode("utf-8", "replace")[:200]
+    return ""
+
+
+async def connect(
+    mailbox: MailboxConfig, secret: str, timeout: float
+) -> ImapConnection:
+    """Open, secure and authenticate a connection as the mailbox says."""
+    context = tls_context(mailbox) if mailbox.security != "none" else None
+    implicit = context if mailbox.security == "tls" else None
+    what = f"{mailbox.host}:{mailbox.port}"
+    try:
+        client = (
+            aioimaplib.IMAP4_SSL(
+                mailbox.host, mailbox.port, timeout=timeout, ssl_context=implicit
+            )
+            if implicit
+            else aioimaplib.IMAP4(mailbox.host, mailbox.port, timeout=timeout)
+        )
+    except OSError as exc:
+        raise ImapError(f"cannot connect to {what}: {exc}") from exc
+    connection = ImapConnection(client, timeout)
+    try:
+        await connection.guarded(client.wait_hello_from_server(), f"connect {what}")
+        if mailbox.security == "starttls":
+            assert context is not None
+            await starttls(connection, context, mailbox.host)
+        await authenticate(connection, mailbox, secret)
+    except ssl.SSLError as exc:
+        await connection.logout()
+        raise ImapError(f"TLS with {what} failed: {exc}") from exc
+    except BaseException:
+        await connection.logout()
+        raise
+    return connection
+
+
+def tls_context(mailbox: MailboxConfig) -> ssl.SSLContext:
+    """Certificate verification on, with the mailbox's own CA file if named."""
+    cafile = str(mailbox.ca_file) if mailbox.ca_file else None
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+
+
+async def starttls(
+    connection: ImapConnection, context: ssl.SSLContext, host: str
+) -> None:
+    """Upgrade a plain connection to TLS (aioimaplib has no STARTTLS of its own)."""
+    protocol = connection.client.protocol
+    if "STARTTLS" not in protocol.capabilities:
+        raise ImapError(f"{host} does not offer STARTTLS; use security = 'tls'")
+    command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=protocol.loop)
+    await connection.ok(protocol.execute(command), "STARTTLS")
+    loop = asyncio.get_running_loop()
+    transport = await connection.guarded(
+        loop.start_tls(protocol.transport, protocol, context, server_hostname=host),
+        "TLS handshake",
+    )
+    protocol.transport = transport
+    # Capabilities seen before TLS cannot be trusted (RFC 3501 6.2.1).
+    await connection.guarded(protocol.capability(), "CAPABILITY")
+
+
+async def authenticate(
+    connection: ImapConnection, mailbox: MailboxConfig, secret: str
+) -> None:
+    client = connection.client
+    what = f"login as {mailbox.username} on {mailbox.host}"
+    if mailbox.auth == "xoauth2":
+        response = await connection.guarded(
+            client.xoauth2(mailbox.username, secret), what
+        )
+    elif mailbox.auth == "plain":
+        response = await connection.guarded(
+            _authenticate_plain(connection, mailbox.username, secret), what
+        )
+    else:
+        response = await connection.guarded(
+            client.login(mailbox.username, secret), what
+        )
+    if response.result != "OK":
+        raise ImapError(f"{what} refused: {_text(response)}")
+    await connection.guarded(client.protocol.capability(), "CAPABILITY")
+
+
+async def _authenticate_plain(
+    connection: ImapConnection, username: str, secret: str
+) -> Any:
+    protocol = connection.client.protocol
+    if "SASL-IR" not in protocol.capabilities:
+        raise ImapError("the server does not take AUTHENTICATE PLAIN in one line")
+    token = base64.b64encode(f"\0{username}\0{secret}".encode()).decode("ascii")
+    command = aioimaplib.Command(
+        "AUTHENTICATE", protocol.new_tag(), "PLAIN", token, loop=protocol.loop
+    )
+    response = await protocol.execute(command, scrub=token)
+    if response.result == "OK":
+        protocol.state = aioimaplib.AUTH
+    return response

@@ -1,0 +1,284 @@
+"""The incremental poller: one pass over a mailbox's folders.
+
+Per folder the cursor is (UIDVALIDITY, highest UID stored). Messages are
+fetched in batches bounded by count and bytes; each batch is stored and the
+cursor advanced in one transaction. A UIDVALIDITY change resynchronises the
+folder from the start, and de-duplication keeps every message stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from inbox_crm.config import MailboxConfig, SyncConfig
+from inbox_crm.errors import ImapError
+from inbox_crm.imap.client import (
+    FetchedMessage,
+    FolderInfo,
+    ImapConnection,
+    connect,
+)
+from inbox_crm.imap.secrets import mailbox_secret
+from inbox_crm.ingest.pipeline import (
+    BatchResult,
+    Incoming,
+    Ingestor,
+    ensure_folder,
+    ensure_mailbox,
+)
+from inbox_crm.storage.db import Database
+from inbox_crm.storage.models import Folder, MessageLocation
+
+log = logging.getLogger(__name__)
+
+SIZE_CHUNK = 500
+BATCH_BYTES = 16 * 1024 * 1024
+SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FolderReport:
+    """What one pass did in one folder."""
+
+    folder: str
+    fetched: int = 0
+    result: BatchResult = field(default_factory=BatchResult)
+    resynced: bool = False
+    error: str | None = None
+
+
+@dataclass
+class SyncReport:
+    """What one pass did in one mailbox."""
+
+    mailbox: str
+    folders: list[FolderReport] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{f.folder}: {f.error}" for f in self.folders if f.error]
+
+
+class Poller:
+    """Synchronises one configured mailbox into the database."""
+
+    def __init__(
+        self,
+        database: Database,
+        mailbox: MailboxConfig,
+        sync: SyncConfig,
+        progress: Progress | None = None,
+        retries: int = 5,
+        backoff: float = 0.5,
+    ) -> None:
+        self.database = database
+        self.mailbox = mailbox
+        self.sync = sync
+        self.progress = progress
+        self.retries = retries
+        self.backoff = backoff
+        with database.session() as session, session.begin():
+            self.mailbox_id = ensure_mailbox(session, mailbox.name).id
+        self.ingestor = Ingestor(
+            self.mailbox_id,
+            mailbox.addresses,
+            timedelta(days=sync.thread_window_days),
+        )
+        self.connection: ImapConnection | None = None
+
+    async def run_once(self) -> SyncReport:
+        """One pass over every configured folder, reconnecting after drops."""
+        report = SyncReport(self.mailbox.name)
+        try:
+            connection = await self._connection()
+            folders = resolve_folders(
+                self.mailbox.folders, await connection.list_folders()
+            )
+            for wanted, name in folders:
+                if name is None:
+                    report.folders.append(
+                        FolderReport(wanted, error="no such folder on the server")
+                    )
+                    continue
+                report.folders.append(await self._folder_with_retries(name))
+        finally:
+            await self.close()
+        return report
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.logout()
+            self.connection = None
+
+    async def _connection(self) -> ImapConnection:
+        if self.connection is None:
+            secret = mailbox_secret(self.mailbox)
+            self.connection = await connect(self.mailbox, secret, self.sync.timeout)
+        return self.connection
+
+    async def _folder_with_retries(self, name: str) -> FolderReport:
+        report = FolderReport(name)
+        for attempt in range(self.retries + 1):
+            try:
+                await self._sync_folder(await self._connection(), name, report)
+                report.error = None
+                self._record_error(name, None)
+                return report
+            except ImapError as exc:
+                report.error = str(exc)
+                await self.close()
+                if attempt == self.retries:
+                    break
+                delay = self.backoff * 2**attempt
+                log.warning(
+                    "mailbox %s folder %s: %s; reconnecting in %.1fs",
+                    self.mailbox.name,
+                    name,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+        log.error(
+            "mailbox %s folder %s: giving up: %s", self.mailbox.name, name, report.error
+        )
+        self._record_error(name, report.error)
+        return report
+
+    async def _sync_folder(
+        self, connection: ImapConnection, name: str, report: FolderReport
+    ) -> None:
+        status = await connection.examine(name)
+        with self.database.session() as session, session.begin():
+            folder = ensure_folder(session, self.mailbox_id, name)
+            if folder.uidvalidity != status.uidvalidity:
+                report.resynced = folder.uidvalidity is not None
+                reset_cursor(session, folder, status.uidvalidity)
+            if status.uidnext is not None and folder.uidnext == status.uidnext:
+                folder.last_sync_at = datetime.now(UTC)
+                return
+            folder_id, last_uid = folder.id, folder.last_uid
+
+        uids = await connection.uids_from(last_uid + 1)
+        done = 0
+        for chunk in chunked(uids, SIZE_CHUNK):
+            sizes = await connection.sizes(chunk)
+            for batch in batches(chunk, sizes, self.sync.batch_size, BATCH_BYTES):
+                fetched = await connection.fetch(batch)
+                self._store(folder_id, status.uidvalidity, batch, fetched, report)
+                done += len(batch)
+                report.fetched += len(fetched)
+                if self.progress:
+                    self.progress(name, done, len(uids))
+
+        with self.database.session() as session, session.begin():
+            folder = session.get_one(Folder, folder_id)
+            folder.uidnext = status.uidnext
+            folder.last_sync_at = datetime.now(UTC)
+
+    def _store(
+        self,
+        folder_id: int,
+        uidvalidity: int,
+        batch: Sequence[int],
+        fetched: Sequence[FetchedMessage],
+        report: FolderReport,
+    ) -> None:
+        items = [
+            Incoming(
+                raw=message.raw,
+                folder_id=folder_id,
+                uidvalidity=uidvalidity,
+                uid=message.uid,
+                received_at=message.internaldate,
+            )
+            for message in fetched
+        ]
+        with self.database.session() as session, session.begin():
+            result = self.ingestor.ingest(session, items)
+            folder = session.get_one(Folder, folder_id)
+            # UIDs of the batch that came back empty were expunged meanwhile.
+            folder.last_uid = max(folder.last_uid, *batch)
+        report.result.add(result)
+
+    def _record_error(self, name: str, error: str | None) -> None:
+        with self.database.session() as session, session.begin():
+            folder = ensure_folder(session, self.mailbox_id, name)
+            folder.last_error = error
+
+
+def reset_cursor(session: Session, folder: Folder, uidvalidity: int) -> None:
+    """Start a folder over after its UIDVALIDITY changed; stored mail stays."""
+    if folder.uidvalidity is not None:
+        log.warning(
+            "folder %s: UIDVALIDITY changed from %s to %s; resynchronising",
+            folder.name,
+            folder.uidvalidity,
+            uidvalidity,
+        )
+        session.execute(
+            delete(MessageLocation).where(
+                MessageLocation.folder_id == folder.id,
+                MessageLocation.uidvalidity != uidvalidity,
+            )
+        )
+    folder.uidvalidity = uidvalidity
+    folder.last_uid = 0
+    folder.uidnext = None
+
+
+def resolve_folders(
+    wanted: Sequence[str], available: Sequence[FolderInfo]
+) -> list[tuple[str, str | None]]:
+    """Map configured folder names to server names; "\\Sent" finds the Sent folder."""
+    by_name = {info.name: info for info in available}
+    resolved: list[tuple[str, str | None]] = []
+    for name in wanted:
+        if name.startswith("\\"):
+            resolved.append((name, _special(name, available)))
+        elif name.upper() == "INBOX":
+            resolved.append((name, "INBOX"))
+        else:
+            resolved.append((name, name if name in by_name else None))
+    return resolved
+
+
+def _special(flag: str, available: Sequence[FolderInfo]) -> str | None:
+    for info in available:
+        if flag.lower() in {f.lower() for f in info.flags}:
+            return info.name
+    if flag.lower() == "\\sent":
+        names = {info.name for info in available}
+        for candidate in SENT_NAMES:
+            if candidate in names:
+                return candidate
+    return None
+
+
+def chunked(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def batches(
+    uids: Sequence[int], sizes: dict[int, int], count: int, max_bytes: int
+) -> Iterator[list[int]]:
+    """Split `uids` into batches of at most `count` messages and `max_bytes`."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch

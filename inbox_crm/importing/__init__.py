@@ -1,0 +1,1 @@
+"""Mail from local files: mbox, Maildir and .eml, for `inbox-crm import`."""

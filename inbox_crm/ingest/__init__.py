@@ -1,0 +1,1 @@
+"""Ingestion: from raw bytes to a stored, classified, threaded message."""

@@ -1,0 +1,1 @@
+"""Mail in: parsing, classification and threading of single messages."""

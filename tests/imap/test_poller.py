@@ -1,0 +1,306 @@
+"""The poller against a real Dovecot: incremental, safe, read-only."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from inbox_crm.config import SyncConfig
+from inbox_crm.errors import ImapError
+from inbox_crm.imap.poller import Poller, SyncReport
+from inbox_crm.storage.db import Database
+from inbox_crm.storage.models import Folder, Message, MessageLocation
+from tests.imap.conftest import OWN_ADDRESS, mailbox_config
+from tests.mailfactory import make_message
+from tests.servers.dovecot import ImapAccount
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def inbound(number: int) -> bytes:
+    return make_message(
+        sender=f"Client {number} <client{number}@client.example>",
+        subject=f"Question {number}",
+        message_id=f"<q{number}@client.example>",
+        date=START + timedelta(minutes=number),
+        body=f"Question number {number}\n",
+    )
+
+
+def outbound(number: int) -> bytes:
+    return make_message(
+        sender=f"Maya <{OWN_ADDRESS}>",
+        to=f"client{number}@client.example",
+        subject=f"Re: Question {number}",
+        message_id=f"<a{number}@agency.example>",
+        in_reply_to=f"<q{number}@client.example>",
+        date=START + timedelta(minutes=number, seconds=30),
+        body=f"Answer number {number}\n",
+    )
+
+
+def sync(
+    database: Database, account: ImapAccount, sync_config: SyncConfig, **changes: object
+) -> SyncReport:
+    poller = Poller(
+        database, mailbox_config(account, **changes), sync_config, backoff=0.05
+    )
+    return asyncio.run(poller.run_once())
+
+
+def stored(database: Database) -> list[tuple[str | None, str, int]]:
+    """(message_id, direction, number of locations) of every stored message."""
+    with database.session() as session:
+        query = (
+            select(Message.message_id, Message.direction, func.count())
+            .join(MessageLocation, MessageLocation.message_id == Message.id)
+            .group_by(Message.id, Message.message_id, Message.direction)
+            .order_by(Message.message_id)
+        )
+        return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def folder_report(report: SyncReport, name: str) -> tuple[int, int, int]:
+    [folder] = [f for f in report.folders if f.folder == name]
+    assert folder.error is None
+    return folder.fetched, folder.result.stored, folder.result.duplicates
+
+
+def test_first_sync_stores_inbox_and_sent(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(12)])
+    account.bulk_load([outbound(n) for n in range(3)], folder="Sent")
+
+    report = sync(database, account, sync_config)
+
+    assert folder_report(report, "INBOX") == (12, 12, 0)
+    assert folder_report(report, "Sent") == (3, 3, 0)
+    rows = stored(database)
+    assert len(rows) == 15
+    directions = [direction for mid, direction, _ in rows if mid.startswith("a")]
+    assert directions == ["outbound"] * 3
+
+
+def test_sync_never_changes_flags(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    for number in range(3):
+        account.append(inbound(number))
+
+    sync(database, account, sync_config)
+
+    with account.connect() as client:
+        client.select("INBOX", readonly=True)
+        _, data = client.uid("FETCH", "1:*", "(FLAGS)")
+    flags = b" ".join(line for line in data if isinstance(line, bytes))
+    assert b"\\Seen" not in flags
+    assert flags.count(b"FLAGS") == 3
+
+
+def test_second_sync_fetches_only_new_mail(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(7)])
+    sync(database, account, sync_config)
+    account.append(inbound(100))
+    account.append(inbound(101))
+
+    report = sync(database, account, sync_config)
+
+    assert folder_report(report, "INBOX") == (2, 2, 0)
+    assert len(stored(database)) == 9
+
+
+def test_idle_poll_fetches_nothing_and_sends_one_command_per_folder(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(4)])
+    sync(database, account, sync_config)
+    poller = Poller(database, mailbox_config(account), sync_config)
+
+    async def idle_pass() -> tuple[SyncReport, int]:
+        connection = await poller._connection()
+        before = connection.commands
+        report = await poller.run_once()
+        return report, connection.commands - before
+
+    report, commands = asyncio.run(idle_pass())
+
+    assert folder_report(report, "INBOX") == (0, 0, 0)
+    # LIST, then one EXAMINE per folder (INBOX and Sent); nothing else.
+    assert commands == 3
+
+
+def test_forgotten_cursor_resync_stores_nothing_twice(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(6)])
+    sync(database, account, sync_config)
+    with database.session() as session, session.begin():
+        for folder in session.scalars(select(Folder)):
+            folder.last_uid, folder.uidnext = 0, None
+
+    report = sync(database, account, sync_config)
+
+    assert folder_report(report, "INBOX") == (6, 0, 6)
+    assert [count for _, _, count in stored(database)] == [1] * 6
+
+
+def test_uidvalidity_change_resyncs_and_takes_new_mail(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(8)])
+    sync(database, account, sync_config)
+    account.change_uidvalidity("INBOX")
+    # After the reset, new mail gets UIDs the old cursor had already passed.
+    account.append(inbound(200))
+
+    report = sync(database, account, sync_config)
+
+    [inbox] = [f for f in report.folders if f.folder == "INBOX"]
+    assert inbox.resynced
+    assert (inbox.result.stored, inbox.result.duplicates) == (1, 8)
+    rows = stored(database)
+    assert len(rows) == 9
+    assert [count for _, _, count in rows] == [1] * 9
+
+
+def test_drop_mid_batch_reconnects_and_completes(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(23)])
+    kicked: list[int] = []
+
+    def drop_once(folder: str, done: int, total: int) -> None:
+        if folder == "INBOX" and not kicked:
+            kicked.append(account.kick(hard=True))
+
+    poller = Poller(
+        database, mailbox_config(account), sync_config, progress=drop_once, backoff=0.05
+    )
+    report = asyncio.run(poller.run_once())
+
+    assert kicked == [1]
+    [inbox] = [f for f in report.folders if f.folder == "INBOX"]
+    assert inbox.error is None
+    assert inbox.result.stored == 23
+    assert len(stored(database)) == 23
+
+
+def test_mail_arriving_during_a_sync_is_stored_once(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(12)])
+    arrived: list[int] = []
+
+    def deliver(folder: str, done: int, total: int) -> None:
+        if folder == "INBOX" and len(arrived) < 2:
+            arrived.append(account.append(inbound(300 + len(arrived))))
+
+    poller = Poller(database, mailbox_config(account), sync_config, progress=deliver)
+    asyncio.run(poller.run_once())
+    sync(database, account, sync_config)
+
+    rows = stored(database)
+    assert len(rows) == 14
+    assert [count for _, _, count in rows] == [1] * 14
+
+
+def test_same_message_in_two_folders_is_stored_once(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.create_folder("Clients")
+    account.append(inbound(1))
+    account.append(inbound(1), folder="Clients")
+
+    sync(database, account, sync_config, folders=("INBOX", "Clients"))
+
+    assert stored(database) == [("q1@client.example", "inbound", 2)]
+
+
+def test_missing_folder_is_reported_and_others_sync(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.append(inbound(1))
+
+    report = sync(database, account, sync_config, folders=("INBOX", "Nope"))
+
+    assert report.errors == ["Nope: no such folder on the server"]
+    assert len(stored(database)) == 1
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+def test_tls_with_the_test_ca(
+    database: Database,
+    account: ImapAccount,
+    sync_config: SyncConfig,
+    security: str,
+) -> None:
+    account.append(inbound(1))
+    port = account.tls_port if security == "tls" else account.port
+
+    report = sync(
+        database,
+        account,
+        sync_config,
+        security=security,
+        port=port,
+        ca_file=account.ca_file,
+    )
+
+    assert folder_report(report, "INBOX") == (1, 1, 0)
+
+
+def test_tls_refuses_an_unknown_certificate(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    with pytest.raises(ImapError, match=r"(?i)certificate"):
+        sync(database, account, sync_config, security="tls", port=account.tls_port)
+
+
+def test_wrong_password_is_a_clear_error(
+    database: Database,
+    account: ImapAccount,
+    sync_config: SyncConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INBOX_CRM_TEST_IMAP_PASSWORD", "wrong")
+
+    with pytest.raises(ImapError, match=f"login as {account.user}.*refused"):
+        sync(database, account, sync_config)
+
+
+def test_authenticate_plain(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.append(inbound(1))
+
+    report = sync(database, account, sync_config, auth="plain")
+
+    assert folder_report(report, "INBOX") == (1, 1, 0)
+
+
+def test_messages_are_fetched_in_bounded_batches(
+    database: Database, account: ImapAccount
+) -> None:
+    account.bulk_load([inbound(n) for n in range(11)])
+    seen: list[int] = []
+
+    def record(folder: str, done: int, total: int) -> None:
+        if folder == "INBOX":
+            seen.append(done)
+
+    poller = Poller(
+        database,
+        mailbox_config(account),
+        SyncConfig(batch_size=4, timeout=10.0),
+        progress=record,
+    )
+    asyncio.run(poller.run_once())
+
+    assert seen == [4, 8, 11]
+

@@ -1,0 +1,163 @@
+"""Threading on a real database: references first, then subject."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from inbox_crm.storage.models import Message, Thread
+from tests.ingest.store import Store
+from tests.mailfactory import make_message
+
+DAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+CLIENT = "Ann Client <ann@client.example>"
+ME = "Maya <maya@agency.example>"
+
+
+def threads_of(store: Store) -> dict[str | None, int | None]:
+    with store.database.session() as session:
+        rows = session.execute(select(Message.message_id, Message.thread_id))
+        return {message_id: thread for message_id, thread in rows}
+
+
+def thread_count(store: Store) -> int:
+    with store.database.session() as session:
+        return len(list(session.scalars(select(Thread.id))))
+
+
+def original() -> bytes:
+    return make_message(message_id="<p1@client.example>", date=DAY)
+
+
+def reply(**changes: object) -> bytes:
+    fields: dict[str, object] = {
+        "sender": ME,
+        "to": CLIENT,
+        "subject": "Re: Project kickoff",
+        "message_id": "<r1@agency.example>",
+        "date": DAY + timedelta(hours=2),
+        "in_reply_to": "<p1@client.example>",
+        "references": "<p1@client.example>",
+    }
+    fields.update(changes)
+    return make_message(**fields)  # type: ignore[arg-type]
+
+
+def test_reply_joins_its_parent_by_in_reply_to(store: Store) -> None:
+    store.add(original())
+    store.add(reply(references=None))
+
+    threads = threads_of(store)
+    assert threads["r1@agency.example"] == threads["p1@client.example"]
+    assert thread_count(store) == 1
+
+
+def test_reply_arriving_before_its_parent_is_joined_when_the_parent_comes(
+    store: Store,
+) -> None:
+    store.add(reply())
+    store.add(
+        reply(
+            message_id="<r2@client.example>",
+            sender=CLIENT,
+            references="<p1@client.example> <r1@agency.example>",
+            in_reply_to="<r1@agency.example>",
+        )
+    )
+    store.add(original())
+
+    threads = threads_of(store)
+    assert len(set(threads.values())) == 1
+    with store.database.session() as session:
+        [thread] = session.scalars(select(Thread))
+        assert thread.message_count == 3
+        assert thread.subject == "Project kickoff"
+
+
+def test_folded_and_repeated_references_are_followed(store: Store) -> None:
+    store.add(original())
+    folded = (
+        b"References: <unknown@elsewhere.example>\r\n <p1@client.example>\r\n"
+        b"References: <p1@client.example>\r\n"
+    ) + reply(in_reply_to=None, references=None)
+    store.add(folded)
+
+    assert thread_count(store) == 1
+
+
+def test_localised_reply_without_references_joins_by_subject(store: Store) -> None:
+    store.add(original())
+    store.add(
+        reply(
+            subject="AW: Project kickoff",
+            in_reply_to=None,
+            references=None,
+        )
+    )
+    store.add(
+        reply(
+            subject="SV: VS: Project kickoff",
+            message_id="<r3@agency.example>",
+            in_reply_to=None,
+            references=None,
+        )
+    )
+
+    assert thread_count(store) == 1
+
+
+def test_subject_match_needs_a_shared_participant(store: Store) -> None:
+    store.add(original())
+    store.add(
+        reply(
+            sender="Stranger <x@other.example>",
+            to="y@other.example",
+            in_reply_to=None,
+            references=None,
+        )
+    )
+
+    assert thread_count(store) == 2
+
+
+def test_subject_match_only_within_the_time_window(store: Store) -> None:
+    store.add(original())
+    store.add(reply(in_reply_to=None, references=None, date=DAY + timedelta(days=45)))
+
+    assert thread_count(store) == 2
+
+
+def test_a_new_message_with_the_same_subject_starts_a_new_thread(
+    store: Store,
+) -> None:
+    store.add(original())
+    store.add(
+        make_message(
+            message_id="<p2@client.example>",
+            date=DAY + timedelta(days=1),
+        )
+    )
+
+    assert thread_count(store) == 2
+
+
+def test_broken_references_still_join_by_subject(store: Store) -> None:
+    store.add(original())
+    store.add(
+        reply(
+            in_reply_to="<p1@client.examp1e>",
+            references="<p1@client.examp1e>",
+            subject="Re: Project kickoff [Ticket#11]",
+        )
+    )
+    store.add(
+        reply(
+            message_id="<r9@agency.example>",
+            in_reply_to="<nowhere@client.example>",
+            references="<nowhere@client.example>",
+        )
+    )
+
+    threads = threads_of(store)
+    assert threads["r9@agency.example"] == threads["p1@client.example"]

@@ -1,0 +1,1 @@
+"""Real servers for tests: a Dovecot IMAP server and throw-away PostgreSQL databases."""

@@ -1,0 +1,124 @@
+"""Configuration: defaults, validation errors that name file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_crm.config import load_config
+from inbox_crm.errors import ConfigError
+
+GOOD = """
+[mailboxes.work]
+host = "imap.example.com"
+username = "Me@Example.com"
+password_env = "WORK_PASSWORD"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "inbox-crm.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_fill_a_minimal_mailbox(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+
+    mailbox = config.mailbox("work")
+    assert mailbox.port == 993
+    assert mailbox.security == "tls"
+    assert mailbox.folders == ("INBOX", "\\Sent")
+    assert mailbox.addresses == ("me@example.com",)
+    expected_db = (tmp_path / "inbox-crm.db").resolve()
+    assert config.database_url == f"sqlite:///{expected_db}"
+
+
+def test_starttls_defaults_to_port_143(tmp_path: Path) -> None:
+    text = GOOD + 'security = "starttls"\n'
+    assert load_config(write(tmp_path, text)).mailbox("work").port == 143
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "hint"),
+    [
+        ('colour = "red"\n', "mailboxes.work.colour", "allowed:"),
+        ('password = "hunter2"\n', "mailboxes.work.password", "password_env"),
+        ('security = "ssl"\n', "mailboxes.work.security", "tls, starttls, none"),
+        ("port = 70000\n", "mailboxes.work.port", "between 1 and 65535"),
+        ('auth = "cram"\n', "mailboxes.work.auth", "login, plain, xoauth2"),
+        ('folders = "INBOX"\n', "mailboxes.work.folders", "list"),
+    ],
+)
+def test_bad_value_names_file_key_and_what_is_allowed(
+    tmp_path: Path, extra: str, key: str, hint: str
+) -> None:
+    path = write(tmp_path, GOOD + extra)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    message = str(caught.value)
+    assert str(path) in message
+    assert key in message
+    assert hint in message
+
+
+def test_plain_imap_refused_off_loopback_unless_forced(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="security"):
+        load_config(write(tmp_path, GOOD + 'security = "none"\n'))
+
+    forced = GOOD + 'security = "none"\nallow_insecure = true\n'
+    assert load_config(write(tmp_path, forced)).mailbox("work").security == "none"
+
+
+def test_plain_imap_allowed_on_loopback(tmp_path: Path) -> None:
+    text = GOOD.replace("imap.example.com", "127.0.0.1") + 'security = "none"\n'
+    assert load_config(write(tmp_path, text)).mailbox("work").port == 143
+
+
+def test_missing_secret_source_is_an_error(tmp_path: Path) -> None:
+    text = GOOD.replace('password_env = "WORK_PASSWORD"\n', "")
+    with pytest.raises(ConfigError, match="password_env"):
+        load_config(write(tmp_path, text))
+
+
+def test_xoauth2_needs_a_token_command(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="token_command"):
+        load_config(write(tmp_path, GOOD + 'auth = "xoauth2"\n'))
+
+
+def test_unknown_top_level_table(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="databse"):
+        load_config(write(tmp_path, "[databse]\nurl = 'sqlite://'\n"))
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[mailboxes.work\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="inbox-crm init"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_missing_ca_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ca_file"):
+        load_config(write(tmp_path, GOOD + 'ca_file = "nope.pem"\n'))
+
+
+def test_unknown_mailbox_lists_the_configured_ones(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError, match="configured: work"):
+        config.mailbox("home")
+
+
+def test_starter_config_is_valid(tmp_path: Path) -> None:
+    from importlib import resources
+
+    starter = resources.files("inbox_crm") / "starter" / "inbox-crm.toml"
+    config = load_config(write(tmp_path, starter.read_text(encoding="utf-8")))
+    assert list(config.mailboxes) == ["work"]
