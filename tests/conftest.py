@@ -49,7 +49,7 @@ def dovecot() -> Iterator[DovecotServer]:
     if problem is not None:
         _unavailable(f"Dovecot unavailable: {problem}; {DOVECOT_HINT}")
 
-    server = DovecotServer()
+    server = DovecotServer(dovecot_module.fast_parent_directory())
     try:
         server.start()
         yield server

@@ -9,6 +9,7 @@ import click
 
 from inbox_crm import __version__
 from inbox_crm.cli.context import AppContext
+from inbox_crm.cli.demo import demo_command
 from inbox_crm.cli.importing import import_command
 from inbox_crm.cli.messages import export_group, messages_group
 from inbox_crm.cli.quarantine import quarantine_group
@@ -64,6 +65,7 @@ cli.add_command(import_command)
 cli.add_command(messages_group)
 cli.add_command(export_group)
 cli.add_command(quarantine_group)
+cli.add_command(demo_command)
 
 
 def main() -> None:

@@ -36,7 +36,9 @@ PEOPLE: dict[str, Person] = {
         ME,
         Person("tom", "Tom Okafor", "tom@brightlane.example", "Brightlane Studio"),
         # Clients
-        Person("priya", "Priya Raman", "priya@northwind.example", "Northwind", "en", -5),
+        Person(
+            "priya", "Priya Raman", "priya@northwind.example", "Northwind", "en", -5
+        ),
         Person("dan", "Dan Cho", "dan.cho@northwind.example", "Northwind", "en", -5),
         Person(
             "weiss", "Jürgen Weiß", "j.weiss@weiss-partner.example", "Weiß", "de", 1

@@ -38,15 +38,29 @@ ANSWERS = (
     "About 11 hours left; I'll flag it if we get close.",
 )
 CALLS = (
-    ("Quick call tomorrow?", "Do you have 15 minutes tomorrow morning?"),
-    ("Moving our Thursday meeting", "Could we move Thursday's meeting to 2pm?"),
-    ("Feedback session", "Shall we go through your feedback on a call?"),
-    ("Coffee next week?", "I'm in your area next week; coffee on Tuesday?"),
+    ("Quick call about {}?", "Do you have 15 minutes tomorrow to talk about {}?"),
+    ("Meeting on {}", "Could we meet on Thursday to go through {}?"),
+    ("Time for {} next week?", "Is there a slot next week to go over {}?"),
+)
+CALL_TOPICS = (
+    "the sitemap",
+    "the photo shoot",
+    "the budget",
+    "the launch plan",
+    "hosting",
+    "the style guide",
+    "SEO",
+    "the newsletter",
+    "analytics",
+    "the contract",
+    "accessibility",
+    "the shop texts",
 )
 CALLS_DE = (
-    ("Termin nächste Woche", "Hätten Sie nächste Woche Zeit für einen Termin?"),
-    ("Kurze Rückfrage", "Darf ich Sie morgen kurz anrufen?"),
+    ("Termin zu {}", "Hätten Sie nächste Woche Zeit für einen Termin zu {}?"),
+    ("Kurze Rückfrage zu {}", "Darf ich Sie morgen kurz zu {} anrufen?"),
 )
+CALL_TOPICS_DE = ("den Visitenkarten", "der Website", "dem Fototermin", "den Texten")
 CALL_PEOPLE = ("priya", "dan", "lena", "erik", "weiss", "hofer", "olivia", "sam")
 YES = ("Works for me, talk then.", "Yes, that's fine.", "Perfect, see you then.")
 YES_DE = ("Ja, das passt gut.", "Sehr gerne, bis dann.")
@@ -100,12 +114,18 @@ def status_reports(rng: Random) -> list[Script]:
 
 
 def scheduling(rng: Random, count: int = 36) -> list[Script]:
-    """Short threads that set up calls and meetings."""
+    """Short threads that set up calls and meetings, each about its own topic."""
     scripts = []
+    english = german_count = 0
     for index in range(count):
         key = CALL_PEOPLE[index % len(CALL_PEOPLE)]
         german = person(key).language == "de"
-        subject, ask = rng.choice(CALLS_DE if german else CALLS)
+        if german:
+            subject, ask = _call(CALLS_DE, CALL_TOPICS_DE, german_count)
+            german_count += 1
+        else:
+            subject, ask = _call(CALLS, CALL_TOPICS, english)
+            english += 1
         first, second = ("me", key) if rng.random() < 0.6 else (key, "me")
         answer = rng.choice(YES_DE if german else YES)
         turns = [Turn(first, 0, ask), Turn(second, rng.uniform(0.5, 5), answer)]
@@ -122,6 +142,15 @@ def scheduling(rng: Random, count: int = 36) -> list[Script]:
             )
         )
     return scripts
+
+
+def _call(
+    templates: tuple[tuple[str, str], ...], topics: tuple[str, ...], number: int
+) -> tuple[str, str]:
+    """The subject and question of the `number`th call, never the same twice."""
+    subject, ask = templates[number % len(templates)]
+    topic = topics[(number // len(templates)) % len(topics)]
+    return subject.format(topic), ask.format(topic)
 
 
 def outreach(rng: Random) -> list[Script]:
@@ -170,7 +199,10 @@ def internal(rng: Random) -> list[Script]:
     scripts = []
     for index, (subject, answer) in enumerate(INTERNAL):
         first, second = ("tom", "me") if index % 2 else ("me", "tom")
-        turns = (Turn(first, 0, subject + "?"), Turn(second, rng.uniform(0.2, 3), answer))
+        turns = (
+            Turn(first, 0, subject + "?"),
+            Turn(second, rng.uniform(0.2, 3), answer),
+        )
         scripts.append(
             Script(
                 f"internal-{index + 1}",

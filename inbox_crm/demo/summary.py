@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Mailbox, Message, Thread
@@ -76,18 +76,20 @@ def gather(database: Database, mailbox: str, summary: DemoSummary) -> None:
         summary.recent = _recent(session, readable)
 
 
-def _count(session: Session, condition: object) -> int:
+def _count(session: Session, condition: ColumnElement[bool]) -> int:
     return session.scalar(select(func.count(Message.id)).where(condition)) or 0
 
 
-def _grouped(session: Session, column: object, condition: object) -> dict[str, int]:
+def _grouped(
+    session: Session, column: InstrumentedAttribute[str], condition: ColumnElement[bool]
+) -> dict[str, int]:
     query = (
         select(column, func.count(Message.id))
         .where(condition)
         .group_by(column)
         .order_by(func.count(Message.id).desc(), column)
     )
-    return {str(value): count for value, count in session.execute(query).tuples()}
+    return {str(value): count for value, count in session.execute(query)}
 
 
 def _largest_threads(session: Session, mailbox_id: int) -> list[ThreadLine]:
@@ -103,7 +105,7 @@ def _largest_threads(session: Session, mailbox_id: int) -> list[ThreadLine]:
     ]
 
 
-def _recent(session: Session, condition: object) -> list[MessageLine]:
+def _recent(session: Session, condition: ColumnElement[bool]) -> list[MessageLine]:
     query = (
         select(Message)
         .options(selectinload(Message.participants))
@@ -113,7 +115,11 @@ def _recent(session: Session, condition: object) -> list[MessageLine]:
     )
     return [
         MessageLine(
-            message.date, message.direction, message.kind, _sender(message), message.subject
+            message.date,
+            message.direction,
+            message.kind,
+            _sender(message),
+            message.subject,
         )
         for message in session.scalars(query)
     ]

@@ -12,6 +12,7 @@ import base64
 import logging
 import re
 import ssl
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -72,16 +73,34 @@ class ImapConnection:
     def __init__(self, client: aioimaplib.IMAP4, timeout: float) -> None:
         self.client = client
         self.timeout = timeout
+        # aioimaplib leaves pending commands waiting when the connection
+        # drops; this future lets every wait end as soon as it does.
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        client.protocol.conn_lost_cb = self._connection_lost
         # Commands sent after login; an idle poll should cost very few.
         self.commands = 0
+
+    def _connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
 
     @property
     def capabilities(self) -> set[str]:
         return set(self.client.protocol.capabilities)
 
     async def guarded(self, call: Awaitable[T], what: str) -> T:
+        """Await `call`, but no longer than the timeout or the connection."""
+        task = asyncio.ensure_future(call)
+        done, _ = await asyncio.wait(
+            {task, self.lost}, timeout=self.timeout, return_when=FIRST_COMPLETED
+        )
+        if task not in done:
+            task.cancel()
+            if self.lost.done():
+                raise ImapError(f"{what}: the server closed the connection")
+            raise ImapTimeout(f"{what}: no answer within {self.timeout:g}s")
         try:
-            return await asyncio.wait_for(call, self.timeout)
+            return task.result()
         except TimeoutError as exc:
             raise ImapTimeout(f"{what}: no answer within {self.timeout:g}s") from exc
         except aioimaplib.AioImapException as exc:
@@ -166,6 +185,8 @@ class ImapConnection:
         await self.ok(self.client.noop(), "NOOP")
 
     async def logout(self) -> None:
+        if self.lost.done():
+            return
         try:
             await asyncio.wait_for(self.client.logout(), min(self.timeout, 5.0))
         except Exception:  # a failed goodbye changes nothing

@@ -73,7 +73,9 @@ class Ingestor:
     def ingest(self, session: Session, batch: Sequence[Incoming]) -> BatchResult:
         """Store `batch` in the session's open transaction; the caller commits."""
         result = BatchResult()
-        threader = Threader(session, self.mailbox_id, self.thread_window)
+        threader = Threader(
+            session, self.mailbox_id, self.thread_window, self.own_addresses
+        )
         for item in batch:
             try:
                 with session.begin_nested():

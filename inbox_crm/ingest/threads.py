@@ -21,10 +21,19 @@ from inbox_crm.storage.models import Message, MessageReference, Participant, Thr
 class Threader:
     """Assigns stored messages of one mailbox to threads."""
 
-    def __init__(self, session: Session, mailbox_id: int, window: timedelta) -> None:
+    def __init__(
+        self,
+        session: Session,
+        mailbox_id: int,
+        window: timedelta,
+        own_addresses: Iterable[str] = (),
+    ) -> None:
         self.session = session
         self.mailbox_id = mailbox_id
         self.window = window
+        # The mailbox's own addresses are in nearly every conversation, so
+        # they never count as the participant two messages share.
+        self.own_addresses = {address.lower() for address in own_addresses}
 
     def assign(
         self, message: Message, references: list[str], addresses: Iterable[str]
@@ -32,7 +41,8 @@ class Threader:
         """Put `message` (already flushed) into its thread and return the thread."""
         thread_ids = self._by_references(message, references)
         if not thread_ids and (references or has_reply_prefix(message.subject)):
-            thread_ids = self._by_subject(message, set(addresses))
+            others = set(addresses) - self.own_addresses
+            thread_ids = self._by_subject(message, others)
 
         if thread_ids:
             thread = self._merge(sorted(thread_ids))

@@ -132,24 +132,28 @@ def _part_bytes(part: Message, found: Bodies) -> bytes:
 
 
 def _flatten(part: Message, inner: list[Message], found: Bodies) -> bytes:
-    """Serialise the messages inside a message/* part, or what of them we can."""
-    try:
-        return flatten(inner)
-    except (LookupError, UnicodeError, ValueError, TypeError) as exc:
-        found.defects.append(f"unflattenable {part.get_content_type()}: {exc}")
+    """Serialise the messages inside a message/* part, noting a failure."""
+    data = flatten(inner)
+    if data is None:
+        found.defects.append(f"{part.get_content_type()} part cannot be serialised")
         return b""
+    return data
 
 
-def flatten(messages: list[Message]) -> bytes:
+def flatten(messages: list[Message]) -> bytes | None:
     """Serialise messages (or delivery-status groups) with LF line ends.
 
     Header fields are written back as they were read, which is both closer to
     the source and much faster than letting the email package refold them.
+    Returns None when the email package cannot serialise what it parsed.
     """
     out = BytesIO()
     generator = BytesGenerator(out, mangle_from_=False, policy=_AS_READ)
-    for message in messages:
-        generator.flatten(message)
+    try:
+        for message in messages:
+            generator.flatten(message)
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return None
     return out.getvalue().replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n"
 
 

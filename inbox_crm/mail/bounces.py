@@ -86,7 +86,7 @@ def _non_standard_report(
     message: Message, parsed: ParsedMessage
 ) -> DeliveryReport | None:
     """Recognise a bounce by its sender and subject, as non-RFC MTAs send them."""
-    if not _from_mail_system(parsed):
+    if not _from_mail_system(message, parsed):
         return None
     if _FAILURE_SUBJECT.search(parsed.subject):
         return _guessed_report(message, parsed, failed=True)
@@ -120,7 +120,7 @@ def _status_text(part: Message) -> str:
     """Return the text of a delivery-status part, transfer encoding undone."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        text = flatten(subparts(part)).decode("utf-8", "replace")
+        text = (flatten(subparts(part)) or b"").decode("utf-8", "replace")
     else:
         text = str(payload)
 
@@ -202,13 +202,23 @@ def _unbase64(text: str) -> str:
         return ""
 
 
-def _from_mail_system(parsed: ParsedMessage) -> bool:
-    """Tell whether a message comes from a mail server rather than a person."""
+def _from_mail_system(message: Message, parsed: ParsedMessage) -> bool:
+    """Tell whether a message comes from a mail server rather than a person.
+
+    The null envelope sender (Return-Path: <>) is what RFC 5321 asks of every
+    delivery notice; the From of most MTAs says it too.
+    """
+    if str(message.get("return-path", "")).strip() == "<>":
+        return True
     sender = parsed.from_
     if sender is None:
         return False
-    local = sender.address.rpartition("@")[0] or sender.address
-    return local.lower() in _DAEMONS or bool(_DAEMON_NAMES.search(sender.name))
+    local = (sender.address.rpartition("@")[0] or sender.address).lower()
+    return (
+        local in _DAEMONS
+        or local.startswith("microsoftexchange")
+        or bool(_DAEMON_NAMES.search(sender.name))
+    )
 
 
 def _guessed_report(

@@ -34,6 +34,12 @@ _NO_CHARSET = frozenset(
     {"", "unknown", "unknown-8bit", "x-unknown", "8bit", "default", "x-user-defined"}
 )
 
+# Python codecs that decode bytes to text but are no charset a mail can declare:
+# a "charset=unicode-escape" would turn backslash sequences into characters.
+_NOT_CHARSETS = frozenset(
+    {"unicode-escape", "raw-unicode-escape", "undefined", "idna", "punycode", "mbcs"}
+)
+
 # The guesser tries only charsets that mail is actually written in: left free,
 # it picks exotic code pages for short strings.
 _GUESSES = [
@@ -66,16 +72,17 @@ _MESS_LIMIT = 0.2
 @functools.lru_cache(maxsize=256)
 def codec_name(label: str | None) -> str | None:
     """Return the Python codec for a charset label from mail, or None if unknown."""
-    if label is None:
+    if label is None or not label.isascii():
         return None
     name = label.strip().strip("\"'").lower().partition("*")[0]
     if name in _NO_CHARSET:
         return None
     name = _ALIASES.get(name, name)
     try:
-        return codecs.lookup(name).name
-    except LookupError:
+        codec = codecs.lookup(name).name
+    except (LookupError, ValueError):
         return None
+    return None if codec in _NOT_CHARSETS else codec
 
 
 def decode_bytes(
@@ -92,10 +99,12 @@ def decode_bytes(
     if data.isascii():
         return _strict(data, codec) or data.decode("ascii")
 
-    for candidate in ("utf-8", codec, codec_name(hint)):
-        text = _strict(data, candidate)
-        if text is not None:
-            return text
+    text = _utf8(data)
+    for candidate in (codec, codec_name(hint)):
+        if text is None:
+            text = _strict(data, candidate)
+    if text is not None:
+        return text
 
     guessed = guess_charset(data)
     if guessed is not None:
@@ -115,13 +124,28 @@ def fits(data: bytes, charset: str | None) -> bool:
     return text is not None and mess_ratio(text, _MESS_LIMIT) < _MESS_LIMIT
 
 
+def _utf8(data: bytes) -> str | None:
+    """Decode UTF-8, allowing a character cut off at the end of UTF-8 text.
+
+    The cut counts only after other multibyte characters, which show the text
+    is UTF-8; "caf\\xe9" is Latin-1, not a truncated UTF-8 sequence.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        cut_short = exc.reason == "unexpected end of data" and exc.end == len(data)
+        if not cut_short or data[: exc.start].isascii():
+            return None
+    return data.decode("utf-8", errors="replace")
+
+
 def _strict(data: bytes, codec: str | None) -> str | None:
     """Decode with `codec`, or return None when it is unknown or does not fit."""
     if codec is None:
         return None
     try:
         text = data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
 
     # Some codecs yield lone surrogates, which no later step can store.

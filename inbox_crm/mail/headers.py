@@ -15,9 +15,9 @@ from inbox_crm.mail.charsets import decode_bytes
 
 ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*?)\?=")
 _FOLD = re.compile(r"\r?\n")
-_NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]")
-_BRACKETED_ID = re.compile(r"<([^<>]*)>")
-_BARE_ID = re.compile(r"[^\s<>,;\"()]+@[^\s<>,;\"()]+")
+_BASE64_CHUNK = re.compile(r"[A-Za-z0-9+/]+")
+_ID_TOKEN = re.compile(r"<([^<>]*)>|([^\s<>,;\"()]+@[^\s<>,;\"()]+)")
+_COMMENT = re.compile(r"\([^()]*\)")
 _WHITESPACE = re.compile(r"\s+")
 
 # Dates before the first Unix mail or well past today are typing errors or spam
@@ -97,7 +97,12 @@ def _word_bytes(encoding: str, payload: str) -> bytes:
     if encoding in "qQ":
         return binascii.a2b_qp(payload.encode("utf-8"), header=True)
 
-    letters = _NOT_BASE64.sub("", payload)
+    # Some encoders glue several padded chunks into one word: decode each.
+    return b"".join(_unpadded_base64(chunk) for chunk in _BASE64_CHUNK.findall(payload))
+
+
+def _unpadded_base64(letters: str) -> bytes:
+    """Decode base64 letters whatever their padding."""
     if len(letters) % 4 == 1:
         letters = letters[:-1]
     return base64.b64decode(letters + "=" * (-len(letters) % 4))
@@ -106,21 +111,24 @@ def _word_bytes(encoding: str, payload: str) -> bytes:
 def message_ids(values: Iterable[str]) -> list[str]:
     """Return the message ids in header values, without brackets or repeats.
 
-    Ids in angle brackets are taken first; text between them is ignored.
-    Where a value has no bracketed id, bare `local@domain` words count.
+    Ids are read in order, bracketed or bare (a bare one needs an "@");
+    comments and other words between them are skipped. A value that is one
+    bare word without "@" ("Message-ID: 20201221110303") counts as an id.
     """
     found: list[str] = []
     for value in values:
-        text = unfold(value)
-        ids = [_WHITESPACE.sub("", i) for i in _BRACKETED_ID.findall(text)]
-        if not any(ids):
-            ids = _BARE_ID.findall(text) or _bare_token(text)
-        found.extend(i for i in ids if i and i not in found)
+        text = _COMMENT.sub(" ", to_text(unfold(value)))
+        ids = [
+            _WHITESPACE.sub("", bracketed) or bare
+            for bracketed, bare in _ID_TOKEN.findall(text)
+        ]
+        ids = [i for i in ids if i] or _lone_word(text)
+        found.extend(i for i in ids if i not in found)
     return found
 
 
-def _bare_token(text: str) -> list[str]:
-    """Treat a value holding one word and no brackets as an id (no "@" needed)."""
+def _lone_word(text: str) -> list[str]:
+    """Treat a value of one word without brackets as an id."""
     words = text.split()
     return words if len(words) == 1 and "<" not in text else []
 
@@ -144,6 +152,6 @@ def _lenient_date(text: str) -> datetime | None:
     year, month, day, hour, minute, second = parts[:6]
     try:
         local = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
-    except ValueError:
+        return local - timedelta(seconds=parts[9] or 0)
+    except (ValueError, OverflowError):
         return None
-    return local - timedelta(seconds=parts[9] or 0)

@@ -7,7 +7,6 @@ package do the rest, in a single walk over the MIME tree.
 
 from __future__ import annotations
 
-import logging
 import re
 from email import message_from_bytes
 from email.errors import MissingHeaderBodySeparatorDefect
@@ -25,8 +24,6 @@ from inbox_crm.mail.headers import (
     raw_bytes,
 )
 from inbox_crm.mail.message import ParsedMessage
-
-_log = logging.getLogger(__name__)
 
 # Without one of these, the bytes are not a mail (a PDF, a log file, noise).
 _MAIL_HEADERS = frozenset(
@@ -61,6 +58,10 @@ def parse_message(raw: bytes) -> ParsedMessage:
     Raises ParseError when the bytes hold no mail at all (empty input, no
     header a mail would have) or when the parser itself fails; anything less
     degrades: bad fields come back empty and are named in `defects`.
+
+    Every non-body part is listed in `attachments`, signatures and encrypted
+    parts included. A forwarded message (message/rfc822) is listed once, as
+    itself: the attachments inside it are the forwarded mail's, not ours.
     """
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise ParseError(f"expected the raw message as bytes, got {type(raw).__name__}")
@@ -69,7 +70,6 @@ def parse_message(raw: bytes) -> ParsedMessage:
     except ParseError:
         raise
     except Exception as exc:  # the boundary: nothing but ParseError leaves here
-        _log.warning("the mail parser failed", exc_info=True)
         raise ParseError(f"the parser failed: {type(exc).__name__}: {exc}") from exc
 
 

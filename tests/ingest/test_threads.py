@@ -161,3 +161,22 @@ def test_broken_references_still_join_by_subject(store: Store) -> None:
 
     threads = threads_of(store)
     assert threads["r9@agency.example"] == threads["p1@client.example"]
+
+
+def test_own_address_is_not_the_shared_participant(store: Store) -> None:
+    # Two clients each start a conversation with the same subject; a reply to
+    # the second one arrives before its parent is stored.
+    store.add(make_message(message_id="<c1@one.example>", sender="a@one.example"))
+    store.add(
+        reply(
+            message_id="<r2@agency.example>",
+            to="b@two.example",
+            in_reply_to="<c2@two.example>",
+            references="<c2@two.example>",
+        )
+    )
+    store.add(make_message(message_id="<c2@two.example>", sender="b@two.example"))
+
+    threads = threads_of(store)
+    assert threads["r2@agency.example"] == threads["c2@two.example"]
+    assert threads["c1@one.example"] != threads["c2@two.example"]

@@ -1,0 +1,5 @@
+"""`python -m inbox_crm` runs the command line."""
+
+from inbox_crm.cli.main import main
+
+main()
