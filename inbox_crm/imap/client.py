@@ -91,8 +91,9 @@ class ImapConnection:
     async def guarded(self, call: Awaitable[T], what: str) -> T:
         """Await `call`, but no longer than the timeout or the connection."""
         task = asyncio.ensure_future(call)
+        waiters: set[asyncio.Future[Any]] = {task, self.lost}
         done, _ = await asyncio.wait(
-            {task, self.lost}, timeout=self.timeout, return_when=FIRST_COMPLETED
+            waiters, timeout=self.timeout, return_when=FIRST_COMPLETED
         )
         if task not in done:
             task.cancel()

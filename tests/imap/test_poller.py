@@ -303,4 +303,3 @@ def test_messages_are_fetched_in_bounded_batches(
     asyncio.run(poller.run_once())
 
     assert seen == [4, 8, 11]
-
