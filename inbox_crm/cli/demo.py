@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -114,8 +116,21 @@ def _files_and_next_steps(
         "quarantine list",
     ):
         # One line each, never wrapped, so a command can be copied whole.
-        line = f"  inbox-crm --config {config} {command}"
+        line = f"  {_program()} --config {config} {command}"
         console.print(line, highlight=False, soft_wrap=True)
+
+
+def _program() -> str:
+    """How to run inbox-crm from here: its name if on PATH, else its path."""
+    if shutil.which("inbox-crm") is not None:
+        return "inbox-crm"
+    script = Path(sys.argv[0])
+    if script.name != "inbox-crm" or not script.exists():
+        return "inbox-crm"
+    try:
+        return shlex.quote(str(script.resolve().relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(script.resolve()))
 
 
 def _day(moment: datetime | None) -> str:

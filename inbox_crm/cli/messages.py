@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from rich.console import Console
@@ -53,19 +54,42 @@ def list_command(
     if output_format == "json":
         print_json_lines(records)
         return
-    table = Table("id", "date (UTC)", "dir", "kind", "from", "subject", "thread")
-    for record in records:
-        sender = record["from"] or {}
-        table.add_row(
-            str(record["id"]),
-            record["date"][:16].replace("T", " "),
-            "out" if record["direction"] == "outbound" else "in",
-            "quarantined" if record["quarantined"] else record["kind"],
-            sender.get("address", ""),
-            record["subject"][:60],
-            str(record["thread_id"] or ""),
-        )
-    Console().print(table)
+    console = Console()
+    console.print(_message_table(records, console.width))
+
+
+def _message_table(records: list[dict[str, Any]], width: int) -> Table:
+    """A table of messages that fits `width`, shortening sender and subject."""
+    rows = [_message_row(record) for record in records]
+    headers = ("id", "date (UTC)", "dir", "kind", "from", "subject", "thread")
+    widths = [
+        max([len(header), *(len(row[index]) for row in rows)])
+        for index, header in enumerate(headers)
+    ]
+    # Each column costs three characters of border and padding, plus one.
+    spare = width - 1 - 3 * len(headers) - sum(widths[:4]) - widths[6]
+    sender = min(widths[4], max(8, spare * 2 // 5))
+    widths[4], widths[5] = sender, max(8, min(widths[5], spare - sender))
+
+    table = Table()
+    for header, column_width in zip(headers, widths, strict=True):
+        table.add_column(header, width=column_width, no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _message_row(record: dict[str, Any]) -> tuple[str, ...]:
+    sender = record["from"] or {}
+    return (
+        str(record["id"]),
+        record["date"][:16].replace("T", " "),
+        "out" if record["direction"] == "outbound" else "in",
+        "quarantined" if record["quarantined"] else record["kind"],
+        sender.get("address", ""),
+        record["subject"],
+        str(record["thread_id"] or ""),
+    )
 
 
 @click.group("export")

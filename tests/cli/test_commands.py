@@ -1,0 +1,203 @@
+"""The ingestion commands as a user runs them: a real process, real servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.mailfactory import make_message
+from tests.servers.dovecot import ImapAccount
+
+PASSWORD_ENV = "INBOX_CRM_CLI_TEST_PASSWORD"
+OWN = "maya@agency.example"
+
+
+def run(
+    config: Path, *args: str, env: dict[str, str] | None = None, columns: int = 80
+) -> subprocess.CompletedProcess[str]:
+    """Run `inbox-crm --config CONFIG ARGS...` and return what it printed."""
+    environment = dict(os.environ, COLUMNS=str(columns), **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "inbox_crm", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+
+
+def write_config(
+    path: Path, db_url: str, account: ImapAccount | None = None, **extra: str
+) -> Path:
+    lines = ["[database]", f'url = "{db_url}"', ""]
+    if account is not None:
+        lines += [
+            "[mailboxes.work]",
+            f'host = "{account.host}"',
+            f"port = {account.port}",
+            'security = "none"',
+            f'username = "{account.user}"',
+            f'password_env = "{PASSWORD_ENV}"',
+            f'addresses = ["{OWN}"]',
+            *(f"{key} = {value}" for key, value in extra.items()),
+        ]
+    config = path / "inbox-crm.toml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def mail_folder(tmp_path: Path) -> Path:
+    """Three messages: one from a client, our reply to it, and one not mail."""
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(make_message())
+    reply = make_message(
+        sender=f"Maya <{OWN}>",
+        to="Ann Client <ann@client.example>",
+        subject="Re: Project kickoff",
+        message_id="<reply-1@agency.example>",
+        in_reply_to="<kickoff-1@client.example>",
+        date=datetime(2026, 11, 2, 10, 5, tzinfo=UTC),
+    )
+    (folder / "2.eml").write_bytes(reply)
+    (folder / "3.eml").write_bytes(b"\x00\x01 a core dump, not a mail\n")
+    return folder
+
+
+def test_init_writes_a_config_that_names_what_to_do_next(tmp_path: Path) -> None:
+    target = tmp_path / "crm"
+
+    result = run(tmp_path / "unused.toml", "init", str(target))
+
+    assert result.returncode == 0, result.stderr
+    assert (target / "inbox-crm.toml").is_file()
+    assert (target / "rules").is_dir()
+    assert (target / "templates").is_dir()
+    assert "sync" in result.stdout
+    again = run(tmp_path / "unused.toml", "init", str(target))
+    assert again.returncode != 0
+    assert "--force" in again.stderr
+
+
+def test_a_missing_config_says_how_to_create_one(tmp_path: Path) -> None:
+    result = run(tmp_path / "absent.toml", "messages", "list")
+
+    assert result.returncode == 2
+    assert "absent.toml" in result.stderr
+    assert "inbox-crm init" in result.stderr
+
+
+def test_import_list_export_and_quarantine(
+    tmp_path: Path, db_url: str, mail_folder: Path
+) -> None:
+    config = write_config(tmp_path, db_url)
+
+    imported = run(config, "import", str(mail_folder), "--address", OWN)
+    again = run(config, "import", str(mail_folder), "--address", OWN)
+    listed = run(config, "messages", "list", "--format", "json")
+    exported = run(config, "export", "messages")
+
+    assert imported.returncode == 0, imported.stderr
+    assert "2 new, 0 already stored, 1 quarantined" in imported.stdout
+    assert "0 new, 3 already stored, 0 quarantined" in again.stdout
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    newest_first = sorted(records, key=lambda record: record["date"], reverse=True)
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == [
+        record["id"] for record in newest_first
+    ]
+    by_subject = {record["subject"]: record for record in records}
+    ask, answer = by_subject["Project kickoff"], by_subject["Re: Project kickoff"]
+    assert ask["direction"] == "inbound"
+    assert answer["direction"] == "outbound"
+    assert answer["thread_id"] == ask["thread_id"]
+    assert answer["in_reply_to"] == "kickoff-1@client.example"
+    assert ask["from"] == {"address": "ann@client.example", "name": "Ann Client"}
+    assert ask["date"] == "2026-11-02T09:30:00Z"
+    (bad,) = [record for record in records if record["quarantined"]]
+
+    quarantined = run(config, "quarantine", "list", "--format", "json")
+    shown = run(config, "quarantine", "show", str(bad["id"]))
+    retried = run(config, "quarantine", "retry")
+
+    (entry,) = [json.loads(line) for line in quarantined.stdout.splitlines()]
+    assert entry["id"] == bad["id"]
+    assert "not an email" in entry["reason"]
+    assert shown.stdout == "\x00\x01 a core dump, not a mail\n"
+    assert "0 released from quarantine, 1 still quarantined" in retried.stdout
+
+
+def test_message_table_fits_the_terminal(
+    tmp_path: Path, db_url: str, mail_folder: Path
+) -> None:
+    config = write_config(tmp_path, db_url)
+    run(config, "import", str(mail_folder))
+
+    for columns in (50, 80, 120):
+        table = run(config, "messages", "list", columns=columns)
+
+        lines = table.stdout.splitlines()
+        assert max(len(line) for line in lines) <= columns
+        if columns >= 80:
+            # Ids and dates are never cut, so a row can always be looked up.
+            assert any("│ 1  │ 2026-11-02 09:30 │" in line for line in lines)
+
+
+def test_sync_reports_each_folder_and_fails_on_a_missing_one(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    account.append(make_message())
+    account.append(
+        make_message(sender=f"Maya <{OWN}>", message_id="<sent-1@agency.example>"),
+        "Sent",
+    )
+    config = write_config(
+        tmp_path, db_url, account, folders='["INBOX", "\\\\Sent", "Missing"]'
+    )
+    env = {PASSWORD_ENV: account.password}
+
+    first = run(config, "sync", env=env)
+    second = run(config, "sync", env=env)
+    exported = run(config, "export", "messages")
+
+    assert first.returncode == 1
+    assert "work/INBOX: 1 fetched, 1 new" in first.stdout
+    assert "work/Sent: 1 fetched, 1 new" in first.stdout
+    assert "work/Missing" in first.stdout
+    assert "FAILED" in first.stdout
+    assert "work/INBOX: 0 fetched, 0 new" in second.stdout
+    directions = sorted(
+        json.loads(line)["direction"] for line in exported.stdout.splitlines()
+    )
+    assert directions == ["inbound", "outbound"]
+
+
+def test_sync_without_the_secret_names_the_variable(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    config = write_config(tmp_path, db_url, account)
+    env = dict(os.environ)
+    env.pop(PASSWORD_ENV, None)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "inbox_crm", "--config", str(config), "sync"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert PASSWORD_ENV in result.stderr
+    assert account.password not in result.stderr
+
+
+@pytest.fixture
+def account(imap_account: ImapAccount) -> ImapAccount:
+    return imap_account
