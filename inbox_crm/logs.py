@@ -24,15 +24,19 @@ class JsonFormatter(logging.Formatter):
 
 
 class HideCredentials(logging.Filter):
-    """Drops the IMAP traffic lines that carry a password or a token.
+    """Drops the IMAP traffic lines of an authentication exchange.
 
-    aioimaplib masks a LOGIN password but not an AUTHENTICATE token, which
-    it logs base64-encoded; no line of an authentication exchange is kept.
+    aioimaplib masks the secret it is told about, but a server's challenge
+    or a mechanism it does not know could still carry one: no line of a
+    login is kept. It sits on the handler, because aioimaplib logs through
+    child loggers, which a filter on their parent never sees.
     """
 
     MARKERS = ("LOGIN", "AUTHENTICATE", "XOAUTH2")
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("aioimaplib"):
+            return True
         text = str(record.msg) + " ".join(str(arg) for arg in record.args or ())
         return not any(marker in text for marker in self.MARKERS)
 
@@ -45,14 +49,12 @@ def configure_logging(level: int, log_format: str, *, imap_traffic: bool) -> Non
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
         )
+    handler.addFilter(HideCredentials())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # aioimaplib logs every line it sends and receives at DEBUG and ignored
     # untagged data at INFO; keep it quiet unless traffic was asked for.
     imap_level = logging.DEBUG if imap_traffic else logging.WARNING
-    imap_logger = logging.getLogger("aioimaplib")
-    imap_logger.setLevel(imap_level)
-    if not any(isinstance(f, HideCredentials) for f in imap_logger.filters):
-        imap_logger.addFilter(HideCredentials())
+    logging.getLogger("aioimaplib").setLevel(imap_level)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -335,8 +335,9 @@ async def authenticate(
     client = connection.client
     what = f"login as {mailbox.username} on {mailbox.host}"
     if mailbox.auth == "xoauth2":
+        bearer = f"user={mailbox.username}\x01auth=Bearer {secret}\x01\x01"
         response = await connection.guarded(
-            client.xoauth2(mailbox.username, secret), what
+            _authenticate(connection, "XOAUTH2", bearer, secret), what
         )
     elif mailbox.auth == "plain":
         response = await connection.guarded(
@@ -354,14 +355,38 @@ async def authenticate(
 async def _authenticate_plain(
     connection: ImapConnection, username: str, secret: str
 ) -> Any:
-    protocol = connection.client.protocol
-    if "SASL-IR" not in protocol.capabilities:
+    if "SASL-IR" not in connection.client.protocol.capabilities:
         raise ImapError("the server does not take AUTHENTICATE PLAIN in one line")
-    token = base64.b64encode(f"\0{username}\0{secret}".encode()).decode("ascii")
-    command = aioimaplib.Command(
-        "AUTHENTICATE", protocol.new_tag(), "PLAIN", token, loop=protocol.loop
-    )
+    return await _authenticate(connection, "PLAIN", f"\0{username}\0{secret}", secret)
+
+
+async def _authenticate(
+    connection: ImapConnection, mechanism: str, initial: str, secret: str
+) -> Any:
+    """AUTHENTICATE with an initial response (RFC 4959); the secret is scrubbed."""
+    protocol = connection.client.protocol
+    token = base64.b64encode(initial.encode()).decode("ascii")
+    command = _SaslCommand(protocol, mechanism, token)
     response = await protocol.execute(command, scrub=token)
     if response.result == "OK":
         protocol.state = aioimaplib.AUTH
     return response
+
+
+class _SaslCommand(aioimaplib.Command):  # type: ignore[misc]
+    """AUTHENTICATE whose server challenges are answered with an empty line.
+
+    After an initial response, a challenge means refusal (XOAUTH2 sends its
+    error as one); the empty answer lets the server end with NO instead of
+    waiting for more until the timeout.
+    """
+
+    def __init__(self, protocol: Any, mechanism: str, token: str) -> None:
+        super().__init__(
+            "AUTHENTICATE", protocol.new_tag(), mechanism, token, loop=protocol.loop
+        )
+        self._protocol = protocol
+
+    def flush(self) -> None:
+        # aioimaplib calls this once per continuation line of the command.
+        self._protocol.transport.write(b"\r\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -201,3 +202,47 @@ def test_sync_without_the_secret_names_the_variable(
 @pytest.fixture
 def account(imap_account: ImapAccount) -> ImapAccount:
     return imap_account
+
+
+@pytest.mark.parametrize("auth", ["login", "plain", "xoauth2"])
+def test_imap_traffic_logs_never_show_the_secret(
+    tmp_path: Path, account: ImapAccount, auth: str
+) -> None:
+    account.append(make_message())
+    secret = account.issue_token() if auth == "xoauth2" else account.password
+    (tmp_path / "secret").write_text(secret + "\n")
+    source = (
+        f'token_command = "cat {tmp_path / "secret"}"'
+        if auth == "xoauth2"
+        else f'password_env = "{PASSWORD_ENV}"'
+    )
+    config = tmp_path / "inbox-crm.toml"
+    config.write_text(
+        f"""[database]
+url = "sqlite:///{tmp_path / "crm.db"}"
+
+[mailboxes.work]
+host = "{account.host}"
+port = {account.port}
+security = "none"
+username = "{account.user}"
+auth = "{auth}"
+{source}
+folders = ["INBOX"]
+""",
+        encoding="utf-8",
+    )
+
+    result = run(config, "-vv", "sync", env={PASSWORD_ENV: account.password})
+
+    assert result.returncode == 0, result.stderr
+    # The traffic is there, the secret in no form is.
+    assert "UID FETCH" in result.stderr
+    encoded = [
+        base64.b64encode(f"\0{account.user}\0{secret}".encode()).decode(),
+        base64.b64encode(
+            f"user={account.user}\x01auth=Bearer {secret}\x01\x01".encode()
+        ).decode(),
+    ]
+    for form in (secret, *encoded):
+        assert form not in result.stderr

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -282,6 +284,29 @@ def test_authenticate_plain(
     report = sync(database, account, sync_config, auth="plain")
 
     assert folder_report(report, "INBOX") == (1, 1, 0)
+
+
+def test_xoauth2_with_a_token_from_the_token_command(
+    database: Database, account: ImapAccount, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    account.append(inbound(1))
+    token_file = tmp_path / "token"
+    token_file.write_text(account.issue_token() + "\n")
+    command = f"cat {shlex.quote(str(token_file))}"
+
+    report = sync(database, account, sync_config, auth="xoauth2", token_command=command)
+
+    assert folder_report(report, "INBOX") == (1, 1, 0)
+    assert account.server.tokens.requests >= 1
+
+
+def test_xoauth2_with_a_refused_token_is_a_clear_error(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    command = "echo not-a-token"
+
+    with pytest.raises(ImapError, match=f"login as {account.user}.*refused"):
+        sync(database, account, sync_config, auth="xoauth2", token_command=command)
 
 
 def test_messages_are_fetched_in_bounded_batches(

@@ -32,6 +32,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from tests.servers.oauth import TokenService
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 30.0
@@ -54,7 +56,7 @@ ssl_cert = <$root/server.crt
 ssl_key = <$root/server.key
 # Tests log in with a plain LOGIN on loopback, and wrong passwords must fail fast.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
 auth_failure_delay = 0
 mail_location = maildir:$root/mail/%u
 mail_uid = $uid
@@ -64,6 +66,12 @@ mail_fsync = never
 mailbox_idle_check_interval = 1 secs
 imap_idle_notify_interval = 10 secs
 verbose_proctitle = yes
+passdb {
+  # XOAUTH2 access tokens are checked with the tests' own token service.
+  driver = oauth2
+  mechanisms = xoauth2
+  args = $root/oauth2.conf.ext
+}
 passdb {
   driver = passwd-file
   # One file per user: Dovecot rereads a changed file only once a second.
@@ -121,6 +129,14 @@ service stats {
 }
 """)
 
+_OAUTH2_CONFIG = string.Template("""introspection_mode = post
+introspection_url = $url
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+""")
+
 
 class DovecotError(RuntimeError):
     """The test Dovecot could not start, or a `doveadm` command failed."""
@@ -172,6 +188,7 @@ class DovecotServer:
         self.log_path = self.root / "dovecot.log"
         self.config_path = self.root / "dovecot.conf"
         self._process: subprocess.Popen[bytes] | None = None
+        self.tokens = TokenService()
         self._passwords: dict[str, str] = {}
         self._folder_paths: dict[tuple[str, str], Path] = {}
         self._file_numbers = itertools.count()
@@ -198,6 +215,7 @@ class DovecotServer:
 
         _make_certificates(self.root)
         self._make_directories()
+        self.tokens.start()
         self.add_user("alice", "secret")
 
         # A free port may be taken between probing and binding: try fresh ones.
@@ -216,6 +234,7 @@ class DovecotServer:
     def stop(self) -> None:
         """Stop every Dovecot process and remove the temp directory."""
         self._terminate()
+        self.tokens.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
     @property
@@ -445,6 +464,8 @@ class DovecotServer:
 
     def _write_config(self) -> None:
         uid, gid = _mail_owner()
+        oauth2 = _OAUTH2_CONFIG.substitute(url=self.tokens.url)
+        (self.root / "oauth2.conf.ext").write_text(oauth2)
         self.config_path.write_text(
             _CONFIG.substitute(
                 root=self.root,
@@ -559,6 +580,10 @@ class ImapAccount:
 
     def ssl_context(self) -> ssl.SSLContext:
         return self.server.ssl_context()
+
+    def issue_token(self) -> str:
+        """A fresh XOAUTH2 access token for this user."""
+        return self.server.tokens.issue(self.user)
 
     def connect(self, security: Security = "plain") -> imaplib.IMAP4:
         return self.server.connect(self.user, security)

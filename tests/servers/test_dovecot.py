@@ -264,3 +264,19 @@ class _BrokenDovecot(DovecotServer):
         super()._write_config()
         with self.config_path.open("a") as config:
             config.write("no_such_setting = 1\n")
+
+
+def test_xoauth2_takes_an_issued_token_and_refuses_a_revoked_one(
+    dovecot: DovecotServer, imap_account: ImapAccount
+) -> None:
+    token = imap_account.issue_token()
+
+    def xoauth2(client: imaplib.IMAP4, secret: str) -> str:
+        response = f"user={imap_account.user}\x01auth=Bearer {secret}\x01\x01"
+        return client.authenticate("XOAUTH2", lambda _: response.encode())[0]
+
+    with dovecot.open() as client:
+        assert xoauth2(client, token) == "OK"
+    dovecot.tokens.revoke(token)
+    with dovecot.open() as client, pytest.raises(imaplib.IMAP4.error):
+        xoauth2(client, token)
