@@ -34,20 +34,22 @@ def run(
 
 
 def write_config(
-    path: Path, db_url: str, account: ImapAccount | None = None, **extra: str
+    path: Path, db_url: str, account: ImapAccount | None = None, **settings: str
 ) -> Path:
+    """A config for `account`; `settings` are TOML values that add or replace."""
     lines = ["[database]", f'url = "{db_url}"', ""]
     if account is not None:
-        lines += [
-            "[mailboxes.work]",
-            f'host = "{account.host}"',
-            f"port = {account.port}",
-            'security = "none"',
-            f'username = "{account.user}"',
-            f'password_env = "{PASSWORD_ENV}"',
-            f'addresses = ["{OWN}"]',
-            *(f"{key} = {value}" for key, value in extra.items()),
-        ]
+        mailbox = {
+            "host": f'"{account.host}"',
+            "port": str(account.port),
+            "security": '"none"',
+            "username": f'"{account.user}"',
+            "password_env": f'"{PASSWORD_ENV}"',
+            "addresses": f'["{OWN}"]',
+        }
+        mailbox.update(settings)
+        lines.append("[mailboxes.work]")
+        lines += [f"{key} = {value}" for key, value in mailbox.items()]
     config = path / "inbox-crm.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
@@ -212,25 +214,14 @@ def test_imap_traffic_logs_never_show_the_secret(
     secret = account.issue_token() if auth == "xoauth2" else account.password
     (tmp_path / "secret").write_text(secret + "\n")
     source = (
-        f'token_command = "cat {tmp_path / "secret"}"'
-        if auth == "xoauth2"
-        else f'password_env = "{PASSWORD_ENV}"'
+        {"token_command": f'"cat {tmp_path / "secret"}"'} if auth == "xoauth2" else {}
     )
-    config = tmp_path / "inbox-crm.toml"
-    config.write_text(
-        f"""[database]
-url = "sqlite:///{tmp_path / "crm.db"}"
-
-[mailboxes.work]
-host = "{account.host}"
-port = {account.port}
-security = "none"
-username = "{account.user}"
-auth = "{auth}"
-{source}
-folders = ["INBOX"]
-""",
-        encoding="utf-8",
+    config = write_config(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'crm.db'}",
+        account,
+        auth=f'"{auth}"',
+        **source,
     )
 
     result = run(config, "-vv", "sync", env={PASSWORD_ENV: account.password})
