@@ -256,7 +256,9 @@ def _zammad(corpus: Path, stored: Stored) -> list[checks.Outcome]:
     outcomes = []
     print("\nZammad snapshots skipped (the manifest calls them wrong):")
     for file, reason in checks.KNOWN_WRONG.items():
-        print(f"  {file}: {reason}")
+        message = stored.get(("zammad", file))
+        ours = None if message is None else message.record["from"]
+        print(f"  {file}: {reason}; we store From {ours}")
     for (source, file), message in sorted(stored.items()):
         if source != "zammad" or file in checks.KNOWN_WRONG or message is None:
             continue

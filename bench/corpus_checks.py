@@ -244,26 +244,30 @@ def notmuch_threads(
         for group in got
     )
     result = ThreadResult(expected, got, sorted(upstream), sizes)
-    got_set = set(got)
     for group in sorted(expected, key=lambda files: (-len(files), sorted(files))):
-        found = group in got_set
-        label = min(group)
-        ours = sorted({_thread_of(stored[f]) for f in group}, key=str)
+        found = group in set(got)
         result.outcomes.append(
             Outcome(
                 "notmuch",
-                label,
+                min(group),
                 "thread",
-                f"{len(group)} messages together",
-                "same" if found else f"split over our threads {ours}",
+                f"these {len(group)} files alone in one thread",
+                "so" if found else _how_grouped(group, got),
                 AGREE if found else DISAGREE,
             )
         )
     return result
 
 
-def _thread_of(message: Stored | None) -> object:
-    return None if message is None else message.record["thread_id"]
+def _how_grouped(group: frozenset[str], got: list[frozenset[str]]) -> str:
+    """Say how our threads hold an expected group that they do not match."""
+    ours = [mine for mine in got if mine & group]
+    if len(ours) > 1:
+        return f"spread over {len(ours)} threads: " + "; ".join(
+            ", ".join(sorted(mine & group)) for mine in ours
+        )
+    extra = sorted(ours[0] - group)
+    return f"in one thread with {len(extra)} more: {', '.join(extra)}"
 
 
 def notmuch_counts(result: ThreadResult, stored: dict[str, Stored | None]) -> list:
