@@ -276,7 +276,8 @@ class _Builder:
         later = when + timedelta(seconds=40)
         bounce_mid = compose.message_id(SEED, "bounce", 0, daemon.domain)
         report = compose.bounce(daemon, sent, typo.address, later, bounce_mid)
-        self.add(report, bounce_mid, later, daemon, "bounce", "bounce")
+        # The bounce belongs with the introduction it returns.
+        self.add(report, bounce_mid, later, daemon, "outreach-typo", "bounce")
 
     def copies(self) -> None:
         """Copies of messages already in the sample, as real mailboxes have them.

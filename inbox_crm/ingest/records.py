@@ -74,8 +74,10 @@ def message_row(
         for bounce in classification.bounces
     ]
     references = list(parsed.references)
-    if parsed.in_reply_to and parsed.in_reply_to not in references:
-        references.append(parsed.in_reply_to)
+    # A bounce or read receipt belongs with the message it reports on.
+    for named in (parsed.in_reply_to, parsed.reported_message_id):
+        if named and named not in references:
+            references.append(named)
     message.references = [
         MessageReference(referenced=value)
         for value in (clean(referenced, 998) for referenced in references)

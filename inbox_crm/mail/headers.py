@@ -65,7 +65,9 @@ def decode_words(text: str, hint: str | None = None) -> str:
 
     Whitespace between two encoded words is dropped, and the bytes of
     neighbouring words in one charset are joined before decoding, so a
-    character split across two words survives.
+    character split across two words survives. Between words in different
+    charsets that carry no blank of their own, one space is kept: such words
+    were encoded one word at a time, and the blank was the sender's.
     """
     out: list[str] = []
     pending = bytearray()
@@ -80,11 +82,15 @@ def decode_words(text: str, hint: str | None = None) -> str:
             pending_charset = None
 
         charset = match.group(1).partition("*")[0].lower()
+        word = _word_bytes(match.group(2), match.group(3))
         if pending_charset is not None and charset != pending_charset:
-            out.append(decode_bytes(bytes(pending), pending_charset, hint))
+            left = decode_bytes(bytes(pending), pending_charset, hint)
+            out.append(left)
             pending.clear()
+            if between and not left[-1:].isspace() and not word[:1].isspace():
+                out.append(" ")
         pending_charset = charset
-        pending += _word_bytes(match.group(2), match.group(3))
+        pending += word
         end = match.end()
 
     out.append(decode_bytes(bytes(pending), pending_charset, hint))

@@ -41,8 +41,9 @@ class ParsedMessage:
 
     `date` is timezone-aware UTC, or None when the Date header is missing or
     unreadable (the caller then falls back to the server's INTERNALDATE).
-    Message ids (`message_id`, `in_reply_to`, `references`) carry no angle
-    brackets.
+    Message ids (`message_id`, `in_reply_to`, `references`,
+    `reported_message_id`) carry no angle brackets. `reported_message_id` is
+    the message a delivery report or read receipt is about.
     """
 
     message_id: str | None
@@ -56,6 +57,7 @@ class ParsedMessage:
     date: datetime | None = None
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    reported_message_id: str | None = None
     text: str = ""
     has_html: bool = False
     attachments: list[Attachment] = field(default_factory=list)

@@ -24,6 +24,7 @@ from inbox_crm.mail.headers import (
     raw_bytes,
 )
 from inbox_crm.mail.message import ParsedMessage
+from inbox_crm.mail.reports import reported_message_id
 
 # Without one of these, the bytes are not a mail (a PDF, a log file, noise).
 _MAIL_HEADERS = frozenset(
@@ -98,6 +99,7 @@ def _parse(raw: bytes) -> ParsedMessage:
         date=parse_date(_first(fields.get("date", []))),
         in_reply_to=_first(message_ids(fields.get("in-reply-to", []))),
         references=message_ids(fields.get("references", [])),
+        reported_message_id=reported_message_id(message),
         text=bodies.text,
         has_html=bool(bodies.html),
         attachments=bodies.attachments,

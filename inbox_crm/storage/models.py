@@ -209,7 +209,10 @@ class Participant(Base):
 
 
 class MessageReference(Base):
-    """A Message-ID that a message names in References or In-Reply-To."""
+    """A Message-ID that a message names in References or In-Reply-To.
+
+    For a delivery report or read receipt, also the message it reports on.
+    """
 
     __tablename__ = "message_references"
 

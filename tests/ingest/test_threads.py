@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from inbox_crm.storage.models import Message, Thread
@@ -13,6 +15,8 @@ from tests.mailfactory import make_message
 DAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 CLIENT = "Ann Client <ann@client.example>"
 ME = "Maya <maya@agency.example>"
+EML = Path(__file__).parent.parent / "mail" / "eml"
+REPORTS = ("bounce_postfix.eml", "mdn_read_receipt.eml")
 
 
 def threads_of(store: Store) -> dict[str | None, int | None]:
@@ -180,3 +184,23 @@ def test_own_address_is_not_the_shared_participant(store: Store) -> None:
     threads = threads_of(store)
     assert threads["r2@agency.example"] == threads["c2@two.example"]
     assert threads["c1@one.example"] != threads["c2@two.example"]
+
+
+@pytest.mark.parametrize("original_first", [True, False])
+def test_bounce_and_read_receipt_join_the_message_they_report_on(
+    store: Store, original_first: bool
+) -> None:
+    offer = make_message(
+        sender="Sales <sales@example.org>",
+        to="nobody@example.net",
+        subject="Offer",
+        message_id="<offer-1@example.org>",
+        date=datetime(2023, 3, 24, 8, 0, tzinfo=UTC),
+    )
+    reports = [(EML / name).read_bytes() for name in REPORTS]
+    for raw in [offer, *reports] if original_first else [*reports, offer]:
+        store.add(raw)
+
+    threads = threads_of(store)
+    assert len(threads) == 3
+    assert len(set(threads.values())) == 1

@@ -44,6 +44,14 @@ def test_adjacent_encoded_words_in_different_charsets() -> None:
     assert parsed.subject == "Preis–Anfrage € 100"
 
 
+def test_words_encoded_one_by_one_in_different_charsets_keep_their_space() -> None:
+    parsed = load("name_words_per_charset.eml")
+
+    assert parsed.from_ == Address("lena@example.com", "Lena Müller Wiśniewska")
+    # Words in one charset are one text cut in pieces: nothing goes between.
+    assert parsed.subject == "Bestellung für März"
+
+
 def test_utf7_and_unknown_charsets_decode_without_crashing() -> None:
     assert load("unknown_charset_subject.eml").subject == "Übermittlung fehlgeschlagen"
 
