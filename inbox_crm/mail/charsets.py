@@ -113,9 +113,30 @@ def decode_bytes(
 
 
 def guess_charset(data: bytes) -> str | None:
-    """Guess the charset of undeclared 8-bit text, or None when nothing fits."""
-    best = from_bytes(data, cp_isolation=_GUESSES).best()
-    return None if best is None else best.encoding
+    """Guess the charset of undeclared 8-bit text, or None when nothing fits.
+
+    For a short text several charsets often fit equally well ("Café crème"
+    reads as French in cp1252 and as "Café crčme" in cp1250), and the
+    guesser then takes the first by name. Such ties go to the charset that
+    mail is most often written in, by the order of `_GUESSES`.
+    """
+    matches = list(from_bytes(data, cp_isolation=_GUESSES))
+    if not matches:
+        return None
+    best = matches[0]
+    tied = [
+        match
+        for match in matches
+        if (match.chaos, match.coherence) == (best.chaos, best.coherence)
+    ]
+    return min(tied, key=lambda match: _preference(match.encoding)).encoding
+
+
+def _preference(encoding: str) -> int:
+    """The rank of a charset in `_GUESSES`, most common in mail first."""
+    name = codecs.lookup(encoding).name
+    ranks = [codecs.lookup(guess).name for guess in _GUESSES]
+    return ranks.index(name) if name in ranks else len(ranks)
 
 
 def fits(data: bytes, charset: str | None) -> bool:
