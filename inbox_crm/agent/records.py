@@ -60,7 +60,7 @@ class JobRecorder:
                     JobState.job_id.in_(ids)
                 )
             )
-            found = dict(rows.tuples().all())
+            found = {job_id: started for job_id, started in rows}
         return {job_id: found.get(job_id) for job_id in ids}
 
     def scheduled(self, next_runs: Mapping[str, datetime | None]) -> None:
