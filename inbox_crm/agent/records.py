@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from inbox_crm import __version__
@@ -16,6 +16,7 @@ from inbox_crm.agent.models import AgentRecord, JobState
 from inbox_crm.storage.db import Database
 
 ERROR_LENGTH = 2000
+AGENT_MEMORY = timedelta(days=7)
 
 
 class JobRecorder:
@@ -85,8 +86,12 @@ class JobRecorder:
 
 
 def agent_started(database: Database, agent_id: str) -> None:
+    """Register this agent, and forget agents silent for longer than a week."""
     with database.session() as session, session.begin():
         now = database_now(session)
+        session.execute(
+            delete(AgentRecord).where(AgentRecord.heartbeat_at < now - AGENT_MEMORY)
+        )
         session.add(
             AgentRecord(
                 id=agent_id,
