@@ -17,9 +17,19 @@ AUTH_METHODS = ("login", "plain", "xoauth2")
 DEFAULT_FOLDERS = ("INBOX", "\\Sent")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
-TOP_KEYS = {"database", "mailboxes", "sync"}
+TOP_KEYS = {"agent", "database", "mailboxes", "sync"}
 DATABASE_KEYS = {"url"}
 SYNC_KEYS = {"batch_size", "timeout", "thread_window_days"}
+AGENT_KEYS = {
+    "idle",
+    "poll_interval",
+    "idle_renewal",
+    "lease_duration",
+    "reconnect_delay_max",
+    "shutdown_timeout",
+}
+# RFC 2177: a client should re-issue IDLE at least every 29 minutes.
+IDLE_RENEWAL_MAX = 29 * 60
 MAILBOX_KEYS = {
     "host",
     "port",
@@ -65,6 +75,18 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class AgentConfig:
+    """How `inbox-crm run` watches mailboxes; every interval is in seconds."""
+
+    idle: bool = True
+    poll_interval: int = 300
+    idle_renewal: int = 600
+    lease_duration: int = 120
+    reconnect_delay_max: int = 300
+    shutdown_timeout: int = 30
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, with the path it was read from."""
 
@@ -72,6 +94,7 @@ class Config:
     database_url: str
     mailboxes: dict[str, MailboxConfig] = field(default_factory=dict)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
 
     def mailbox(self, name: str) -> MailboxConfig:
         try:
@@ -132,7 +155,10 @@ def parse_config(document: dict[str, Any], path: Path) -> Config:
         if not isinstance(table, dict):
             raise reader.error(f"mailboxes.{name}", "must be a table of settings")
         mailboxes[name] = reader.mailbox(name, table)
-    return Config(path=path, database_url=url, mailboxes=mailboxes, sync=sync)
+    agent = reader.agent(reader.table(document, "agent"))
+    return Config(
+        path=path, database_url=url, mailboxes=mailboxes, sync=sync, agent=agent
+    )
 
 
 class _Reader:
@@ -190,6 +216,12 @@ class _Reader:
             raise self.error(f"{at}.{key}", f"must be a whole number ({low}-{high})")
         if not low <= value <= high:
             raise self.error(f"{at}.{key}", f"must be between {low} and {high}")
+        return value
+
+    def boolean(self, table: dict[str, Any], key: str, at: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(f"{at}.{key}", "must be true or false")
         return value
 
     def strings(
@@ -273,3 +305,21 @@ class _Reader:
         if not path.is_file():
             raise self.error(key, f"no such file: {path}")
         return path
+
+    def agent(self, table: dict[str, Any]) -> AgentConfig:
+        self.no_unknown_keys(table, AGENT_KEYS, "agent")
+        day = 24 * 3600
+        return AgentConfig(
+            idle=self.boolean(table, "idle", "agent", True),
+            poll_interval=self.integer(table, "poll_interval", "agent", 300, 1, day),
+            idle_renewal=self.integer(
+                table, "idle_renewal", "agent", 600, 1, IDLE_RENEWAL_MAX
+            ),
+            lease_duration=self.integer(table, "lease_duration", "agent", 120, 3, 3600),
+            reconnect_delay_max=self.integer(
+                table, "reconnect_delay_max", "agent", 300, 1, 3600
+            ),
+            shutdown_timeout=self.integer(
+                table, "shutdown_timeout", "agent", 30, 1, 3600
+            ),
+        )

@@ -58,3 +58,5 @@ def configure_logging(level: int, log_format: str, *, imap_traffic: bool) -> Non
     imap_level = logging.DEBUG if imap_traffic else logging.WARNING
     logging.getLogger("aioimaplib").setLevel(imap_level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler reports every run at INFO; the agent logs what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -65,6 +65,48 @@ def test_bad_value_names_file_key_and_what_is_allowed(
     assert hint in message
 
 
+def test_agent_settings_default_when_the_table_is_absent(tmp_path: Path) -> None:
+    agent = load_config(write(tmp_path, GOOD)).agent
+
+    assert agent.idle is True
+    assert (agent.poll_interval, agent.idle_renewal) == (300, 600)
+    assert (agent.lease_duration, agent.reconnect_delay_max) == (120, 300)
+    assert agent.shutdown_timeout == 30
+
+
+def test_agent_settings_are_read(tmp_path: Path) -> None:
+    text = GOOD + "[agent]\nidle = false\npoll_interval = 5\nlease_duration = 10\n"
+
+    agent = load_config(write(tmp_path, text)).agent
+
+    assert (agent.idle, agent.poll_interval, agent.lease_duration) == (False, 5, 10)
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "hint"),
+    [
+        ("poll_interval = 0", "agent.poll_interval", "between 1 and 86400"),
+        ("idle_renewal = 1800", "agent.idle_renewal", "between 1 and 1740"),
+        ("lease_duration = 1", "agent.lease_duration", "between 3 and 3600"),
+        ('idle = "yes"', "agent.idle", "true or false"),
+        ("poll_interval = 1.5", "agent.poll_interval", "whole number"),
+        ("poll = 60", "agent.poll", "allowed: idle, idle_renewal"),
+    ],
+)
+def test_bad_agent_setting_names_file_key_and_what_is_allowed(
+    tmp_path: Path, line: str, key: str, hint: str
+) -> None:
+    path = write(tmp_path, f"{GOOD}[agent]\n{line}\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    message = str(caught.value)
+    assert str(path) in message
+    assert key in message
+    assert hint in message
+
+
 def test_plain_imap_refused_off_loopback_unless_forced(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="security"):
         load_config(write(tmp_path, GOOD + 'security = "none"\n'))

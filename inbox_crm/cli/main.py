@@ -8,12 +8,14 @@ import sys
 import click
 
 from inbox_crm import __version__
+from inbox_crm.cli.agent import run_command
 from inbox_crm.cli.context import AppContext
 from inbox_crm.cli.demo import demo_command
 from inbox_crm.cli.importing import import_command
 from inbox_crm.cli.messages import export_group, messages_group
 from inbox_crm.cli.quarantine import quarantine_group
 from inbox_crm.cli.setup import init_command
+from inbox_crm.cli.status import status_command
 from inbox_crm.cli.sync import sync_command
 from inbox_crm.errors import ConfigError, InboxCrmError
 from inbox_crm.logs import configure_logging
@@ -66,6 +68,8 @@ cli.add_command(messages_group)
 cli.add_command(export_group)
 cli.add_command(quarantine_group)
 cli.add_command(demo_command)
+cli.add_command(run_command)
+cli.add_command(status_command)
 
 
 def main() -> None:

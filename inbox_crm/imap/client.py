@@ -185,6 +185,12 @@ class ImapConnection:
     async def noop(self) -> None:
         await self.ok(self.client.noop(), "NOOP")
 
+    def drop(self) -> None:
+        """Close the connection without a goodbye: it is broken, or the server left."""
+        transport = self.client.protocol.transport
+        if transport is not None:
+            transport.close()
+
     async def logout(self) -> None:
         if self.lost.done():
             return

@@ -42,6 +42,8 @@ SIZE_CHUNK = 500
 BATCH_BYTES = 16 * 1024 * 1024
 SENT_NAMES = ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent")
 Progress = Callable[[str, int, int], None]
+# Asked between batches: True stops the pass after the batch in hand is stored.
+StopCheck = Callable[[], bool]
 
 
 @dataclass
@@ -53,6 +55,7 @@ class FolderReport:
     result: BatchResult = field(default_factory=BatchResult)
     resynced: bool = False
     error: str | None = None
+    interrupted: bool = False
 
 
 @dataclass
@@ -66,6 +69,10 @@ class SyncReport:
     def errors(self) -> list[str]:
         return [f"{f.folder}: {f.error}" for f in self.folders if f.error]
 
+    @property
+    def interrupted(self) -> bool:
+        return any(folder.interrupted for folder in self.folders)
+
 
 class Poller:
     """Synchronises one configured mailbox into the database."""
@@ -78,6 +85,7 @@ class Poller:
         progress: Progress | None = None,
         retries: int = 5,
         backoff: float = 0.5,
+        stop: StopCheck | None = None,
     ) -> None:
         self.database = database
         self.mailbox = mailbox
@@ -85,6 +93,7 @@ class Poller:
         self.progress = progress
         self.retries = retries
         self.backoff = backoff
+        self.stop = stop
         with database.session() as session, session.begin():
             self.mailbox_id = ensure_mailbox(session, mailbox.name).id
         self.ingestor = Ingestor(
@@ -103,6 +112,9 @@ class Poller:
                 self.mailbox.folders, await connection.list_folders()
             )
             for wanted, name in folders:
+                if self._stopping():
+                    report.folders.append(FolderReport(wanted, interrupted=True))
+                    continue
                 if name is None:
                     report.folders.append(
                         FolderReport(wanted, error="no such folder on the server")
@@ -135,6 +147,9 @@ class Poller:
             except ImapError as exc:
                 report.error = str(exc)
                 await self.close()
+                if self._stopping():
+                    report.interrupted = True
+                    return report
                 if attempt == self.retries:
                     break
                 delay = self.backoff * 2**attempt
@@ -171,6 +186,10 @@ class Poller:
         for chunk in chunked(uids, SIZE_CHUNK):
             sizes = await connection.sizes(chunk)
             for batch in batches(chunk, sizes, self.sync.batch_size, BATCH_BYTES):
+                if self._stopping():
+                    # The cursor stands after the last stored batch: resumable.
+                    report.interrupted = True
+                    return
                 fetched = await connection.fetch(batch)
                 self._store(folder_id, status.uidvalidity, batch, fetched, report)
                 done += len(batch)
@@ -182,6 +201,9 @@ class Poller:
             folder = session.get_one(Folder, folder_id)
             folder.uidnext = status.uidnext
             folder.last_sync_at = datetime.now(UTC)
+
+    def _stopping(self) -> bool:
+        return self.stop is not None and self.stop()
 
     def _store(
         self,

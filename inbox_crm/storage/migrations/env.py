@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import inbox_crm.agent.models  # noqa: F401  (registers the agent's tables)
 from inbox_crm.storage.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""The always-on agent: scheduled jobs, IMAP IDLE, leases between agents, status."""

@@ -1,0 +1,10 @@
+"""The job sources `inbox-crm run` starts: one line per domain with scheduled work."""
+
+from __future__ import annotations
+
+from inbox_crm.agent.jobs import JobSource
+from inbox_crm.agent.mailbox import mailbox_jobs
+
+# A source lives beside its domain and returns that domain's Jobs and Watches,
+# each under a lease, so that only one agent runs it (see inbox_crm.agent.jobs).
+JOB_SOURCES: tuple[JobSource, ...] = (mailbox_jobs,)
