@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import inbox_crm.storage.tracking  # noqa: F401  (registers its tables)
 from inbox_crm.storage.models import Base
 
 connection = context.config.attributes["connection"]
