@@ -44,8 +44,12 @@ class RuleFiring(Base):
         ForeignKey("messages.id", ondelete="SET NULL"), index=True
     )
     ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    contact_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    company_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
     sender: Mapped[str | None] = mapped_column(String(320))
     created: Mapped[int] = mapped_column(Integer, default=0)
     capped: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -94,8 +98,12 @@ class Activity(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assignee: Mapped[str | None] = mapped_column(String(100), index=True)
-    contact_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    company_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL")
     )
@@ -126,8 +134,12 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
     thread_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    contact_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    company_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
     requester: Mapped[str] = mapped_column(String(320), default="")
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="SET NULL")

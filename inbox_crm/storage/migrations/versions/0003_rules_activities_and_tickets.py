@@ -1,7 +1,7 @@
 """rules, activities and tickets
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -54,6 +54,8 @@ def upgrade() -> None:
         sa.Column("sender", sa.String(length=320), nullable=True),
         sa.Column("created", sa.Integer(), nullable=False),
         sa.Column("capped", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["company_id"], ["companies.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["message_id"], ["messages.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("rule_id", "trigger_key"),
@@ -123,6 +125,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("done_reason", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["company_id"], ["companies.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["firing_id"], ["rule_firings.id"], ondelete="SET NULL"
         ),
@@ -191,6 +195,8 @@ def upgrade() -> None:
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["company_id"], ["companies.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["contact_id"], ["contacts.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(
             ["firing_id"], ["rule_firings.id"], ondelete="SET NULL"
         ),
