@@ -30,6 +30,7 @@ from inbox_crm.ingest.pipeline import (
     BatchResult,
     Incoming,
     Ingestor,
+    MessageObserver,
     ensure_folder,
     ensure_mailbox,
 )
@@ -78,6 +79,7 @@ class Poller:
         progress: Progress | None = None,
         retries: int = 5,
         backoff: float = 0.5,
+        observers: Sequence[MessageObserver] = (),
     ) -> None:
         self.database = database
         self.mailbox = mailbox
@@ -91,6 +93,7 @@ class Poller:
             self.mailbox_id,
             mailbox.addresses,
             timedelta(days=sync.thread_window_days),
+            observers,
         )
         self.connection: ImapConnection | None = None
 

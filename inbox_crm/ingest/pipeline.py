@@ -9,7 +9,7 @@ with its reason and the batch goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,9 @@ from inbox_crm.storage.models import Folder, Mailbox, Message, MessageLocation
 log = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Called with each newly stored (and threaded) message, in its savepoint.
+MessageObserver = Callable[[Session, Message], None]
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,12 @@ class Ingestor:
         mailbox_id: int,
         own_addresses: Iterable[str],
         thread_window: timedelta = timedelta(days=30),
+        observers: Sequence[MessageObserver] = (),
     ) -> None:
         self.mailbox_id = mailbox_id
         self.own_addresses = tuple(own_addresses)
         self.thread_window = thread_window
+        self.observers = tuple(observers)
 
     def ingest(self, session: Session, batch: Sequence[Incoming]) -> BatchResult:
         """Store `batch` in the session's open transaction; the caller commits."""
@@ -122,6 +127,8 @@ class Ingestor:
             message.kind,
             message.thread_id,
         )
+        for observer in self.observers:
+            observer(session, message)
 
     def _quarantine(
         self, session: Session, item: Incoming, reason: str, result: BatchResult

@@ -35,7 +35,8 @@ _FOLDING = frozenset({"equals", "in", "contains", "starts_with", "ends_with"})
 
 
 class Condition(Protocol):
-    line: int
+    @property
+    def line(self) -> int: ...
 
     def test(self, facts: Facts) -> bool: ...
 

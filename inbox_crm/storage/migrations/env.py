@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import inbox_crm.contacts.models  # noqa: F401  (registers the client-history tables)
+import inbox_crm.contacts.models
 import inbox_crm.storage.tracking  # noqa: F401  (registers its tables)
 from inbox_crm.storage.models import Base
 
