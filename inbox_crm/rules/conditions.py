@@ -280,9 +280,10 @@ def _casefold(value: Any) -> Any:
 
 def _unknown_field(name: str) -> str:
     close = difflib.get_close_matches(name, FIELDS, n=3)
-    hint = f"did you mean {', '.join(close)}? " if close else ""
+    if close:
+        return f"unknown field {name!r}; did you mean {' or '.join(close)}?"
     return (
-        f"unknown field {name!r}; {hint}fields: {', '.join(FIELDS)}, "
+        f"unknown field {name!r}; fields: {', '.join(FIELDS)}, "
         "contact.field.NAME; or all, any, not"
     )
 

@@ -133,6 +133,8 @@ def parties_by_address(
     session: Session, address: str
 ) -> tuple[Party | None, Party | None, MatchFacts | None]:
     """For a message not stored (a dry run): exact address, then domain."""
+    if not address:
+        return None, None, None
     query = (
         select(Contact)
         .join(ContactAddress, ContactAddress.contact_id == Contact.id)
