@@ -78,10 +78,12 @@ class BusinessCalendar:
 
     def add(self, moment: datetime, duration: Duration) -> datetime:
         """The moment `duration` after `moment`, in UTC."""
+        # Elapsed time is added in UTC: aware arithmetic in a local zone would
+        # add wall-clock time and be an hour off across a DST change.
         if duration.unit == "minutes":
-            return (moment + timedelta(minutes=duration.amount)).astimezone(UTC)
+            return moment.astimezone(UTC) + timedelta(minutes=duration.amount)
         if duration.unit == "hours":
-            return (moment + timedelta(hours=duration.amount)).astimezone(UTC)
+            return moment.astimezone(UTC) + timedelta(hours=duration.amount)
         if duration.unit in ("days", "weeks"):
             days = duration.amount * (7 if duration.unit == "weeks" else 1)
             local = self.local(moment)
@@ -101,13 +103,13 @@ class BusinessCalendar:
     def add_business_hours(self, moment: datetime, hours: int) -> datetime:
         """The moment when `hours` of open business time have passed."""
         remaining = timedelta(hours=hours)
-        current = self.next_open(moment)
+        current = self.next_open(moment).astimezone(UTC)
         while True:
             local = self.local(current)
             closing = self.at(local.date(), self.end)
             available = closing - current
             if remaining <= available:
-                return current + remaining
+                return current.astimezone(UTC) + remaining
             remaining -= available
             current = self.at(self.next_business_day(local.date()), self.start)
 

@@ -213,7 +213,9 @@ def test_ticket_rules_see_opening_and_changes(support: World) -> None:
             description: notify maya of each new ticket
             trigger: ticket_opened
             actions:
-              - notify: {user: maya, text: "New {{ ticket.number }}: {{ ticket.subject }}"}
+              - notify:
+                  user: maya
+                  text: "New {{ ticket.number }}: {{ ticket.subject }}"
           - id: tell-on-reopen
             description: notify maya when a customer reopens
             trigger:
