@@ -109,7 +109,8 @@ def test_an_unknown_key_names_its_line_and_what_is_allowed(tmp_path: Path) -> No
             "'hgh' is not allowed; allowed: low, normal, high, urgent",
         ),
         (
-            "trigger: message_received\nactions:\n  - activity: {title: x, assignee: bob}\n",
+            "trigger: message_received\nactions:\n"
+            "  - activity: {title: x, assignee: bob}\n",
             6,
             "'bob' is not a user in the configuration; allowed: contact_owner, "
             "mailbox_user, maya",
@@ -121,7 +122,8 @@ def test_an_unknown_key_names_its_line_and_what_is_allowed(tmp_path: Path) -> No
             "unknown template variable mesage",
         ),
         (
-            "trigger: message_received\nactions:\n  - activity: {title: x, due: soon}\n",
+            "trigger: message_received\nactions:\n"
+            "  - activity: {title: x, due: soon}\n",
             6,
             "is not a duration",
         ),
