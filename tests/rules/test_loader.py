@@ -83,7 +83,8 @@ def test_an_unknown_key_names_its_line_and_what_is_allowed(tmp_path: Path) -> No
             "allowed: message_received",
         ),
         (
-            "trigger: message_received\nwhen: {subjct: {contains: x}}\nactions: [stop]\n",
+            "trigger: message_received\nwhen: {subjct: {contains: x}}\n"
+            "actions: [stop]\n",
             5,
             "did you mean subject",
         ),
