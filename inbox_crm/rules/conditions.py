@@ -14,6 +14,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import time
 from typing import Any, Protocol
 
@@ -31,12 +32,16 @@ OPERATORS = {
     "choice": ("equals", "in", "exists"),
     "clock": ("equals", "at_least", "at_most", "between"),
 }
+_MISSING = object()
 _FOLDING = frozenset({"equals", "in", "contains", "starts_with", "ends_with"})
 
 
 class Condition(Protocol):
     @property
     def line(self) -> int: ...
+
+    @property
+    def run(self) -> Callable[[Facts], bool]: ...
 
     def test(self, facts: Facts) -> bool: ...
 
@@ -52,11 +57,31 @@ class Group:
     mode: str
     children: tuple[Condition, ...]
     line: int
+    run: Callable[[Facts], bool] = dataclass_field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        runs = tuple(child.run for child in self.children)
+        if self.mode == "all":
+            # Plain loops: all()/any() over a generator cost a frame per test.
+            def run_all(facts: Facts) -> bool:
+                for run in runs:  # noqa: SIM110
+                    if not run(facts):
+                        return False
+                return True
+
+            object.__setattr__(self, "run", run_all)
+            return
+
+        def run_any(facts: Facts) -> bool:
+            for run in runs:  # noqa: SIM110
+                if run(facts):
+                    return True
+            return False
+
+        object.__setattr__(self, "run", run_any)
 
     def test(self, facts: Facts) -> bool:
-        if self.mode == "all":
-            return all(child.test(facts) for child in self.children)
-        return any(child.test(facts) for child in self.children)
+        return self.run(facts)
 
     def explain(self, facts: Facts) -> tuple[bool, str]:
         wanted = self.mode == "any"
@@ -80,9 +105,14 @@ class Negation:
 
     child: Condition
     line: int
+    run: Callable[[Facts], bool] = dataclass_field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        inner = self.child.run
+        object.__setattr__(self, "run", lambda facts: not inner(facts))
 
     def test(self, facts: Facts) -> bool:
-        return not self.child.test(facts)
+        return self.run(facts)
 
     def explain(self, facts: Facts) -> tuple[bool, str]:
         result, reason = self.child.explain(facts)
@@ -102,17 +132,18 @@ class Test:
     fold: bool
     check: Callable[[Any], bool]
     line: int
+    run: Callable[[Facts], bool] = dataclass_field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "run", _compile(self))
+
+    @property
+    def check_operand(self) -> Any:
+        """The operand as compared: folded unless the test is case-sensitive."""
+        return _casefold(self.operand) if self.fold else self.operand
 
     def test(self, facts: Facts) -> bool:
-        value = self._value(facts)
-        if self.op == "exists":
-            present = value is not None and value != ()
-            return present == bool(self.operand)
-        if value is None:
-            return False
-        if self.field.kind == "texts":
-            return any(self.check(item) for item in value)
-        return self.check(value)
+        return self.run(facts)
 
     def explain(self, facts: Facts) -> tuple[bool, str]:
         result = self.test(facts)
@@ -128,13 +159,52 @@ class Test:
     def fields(self) -> Iterator[tuple[Field, int]]:
         yield self.field, self.line
 
-    def _value(self, facts: Facts) -> Any:
-        if not self.fold:
-            return self.field.get(facts)
-        name = self.field.name
-        if name not in facts.folded:
-            facts.folded[name] = _casefold(self.field.get(facts))
-        return facts.folded[name]
+
+def _compile(test: Test) -> Callable[[Facts], bool]:
+    """One closure for the hot path: cached field value, then the operator."""
+    key = (test.field.name, test.fold)
+    get, fold, check = test.field.get, test.fold, test.check
+
+    def value(facts: Facts) -> Any:
+        cache = facts.cache
+        found = cache.get(key, _MISSING)
+        if found is _MISSING:
+            found = get(facts)
+            cache[key] = found = _casefold(found) if fold else found
+        return found
+
+    if test.op == "exists":
+        wanted = bool(test.operand)
+        return lambda facts: (value(facts) not in (None, ())) == wanted
+    if test.field.kind == "texts":
+
+        def run_many(facts: Facts) -> bool:
+            found = value(facts)
+            if found is None:
+                return False
+            for item in found:  # noqa: SIM110
+                if check(item):
+                    return True
+            return False
+
+        return run_many
+    if test.op == "equals":
+        operand = test.check_operand
+        return lambda facts: value(facts) == operand
+    if test.op == "contains":
+        operand = test.check_operand
+
+        def run_contains(facts: Facts) -> bool:
+            found = value(facts)
+            return found is not None and operand in found
+
+        return run_contains
+
+    def run_one(facts: Facts) -> bool:
+        found = value(facts)
+        return found is not None and check(found)
+
+    return run_one
 
 
 def parse_condition(node: Node) -> Condition:

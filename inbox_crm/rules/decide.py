@@ -59,15 +59,26 @@ class Outcome:
 
 
 def decide(
-    rules: Sequence[Rule], event: Event, history: History, calendars: Calendars
+    rules: Sequence[Rule],
+    event: Event,
+    history: History,
+    calendars: Calendars,
+    explain: bool = False,
 ) -> list[Outcome]:
-    """Every rule of the event's trigger, in order, until one says stop."""
+    """Every rule of the event's trigger, in order, until one says stop.
+
+    With `explain`, there is an outcome for every rule, saying which
+    condition decided it (the dry run). Without, only hits come back, and
+    a miss costs no more than its conditions.
+    """
     outcomes: list[Outcome] = []
     created = history.created_by_sender
     for rule in rules:
         if rule.trigger.kind != event.trigger:
             continue
-        outcome = judge(rule, event, calendars)
+        if not explain and not _holds(rule, event.facts, calendars):
+            continue
+        outcome = judge(rule, event, calendars, explain)
         outcomes.append(outcome)
         if not outcome.hit:
             continue
@@ -83,13 +94,24 @@ def decide(
     return outcomes
 
 
-def judge(rule: Rule, event: Event, calendars: Calendars) -> Outcome:
+def _holds(rule: Rule, facts: Facts, calendars: Calendars) -> bool:
+    if rule.condition is None:
+        return True
+    return rule.condition.run(_facts_for(rule, facts, calendars))
+
+
+def judge(
+    rule: Rule, event: Event, calendars: Calendars, explain: bool = False
+) -> Outcome:
     """Test one rule's conditions and, on a hit, plan its actions."""
     facts = _facts_for(rule, event.facts, calendars)
     if rule.condition is None:
         hit, reason = True, "no conditions: every event of the trigger"
-    else:
+    elif explain:
         hit, reason = rule.condition.explain(facts)
+    else:
+        hit = rule.condition.test(facts)
+        reason = "the conditions held" if hit else "the conditions failed"
     outcome = Outcome(rule, hit, reason)
     if hit:
         try:
@@ -102,7 +124,8 @@ def judge(rule: Rule, event: Event, calendars: Calendars) -> Outcome:
 def _facts_for(rule: Rule, facts: Facts, calendars: Calendars) -> Facts:
     if rule.user is None:
         return facts
-    return dataclasses.replace(facts, calendar=calendars.for_user(rule.user))
+    calendar = calendars.for_user(rule.user)
+    return dataclasses.replace(facts, calendar=calendar, cache={})
 
 
 def _protect(outcome: Outcome, event: Event, history: History, created: int) -> None:

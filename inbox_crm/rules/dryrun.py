@@ -118,7 +118,7 @@ def dry_run(
     verdicts: dict[str, Verdict] = {}
     event = Event(facts.trigger, "dry-run", facts, message.from_address)
     history = History(fired=fired, cap=10**9)
-    for outcome in decide(rules, event, history, engine.calendars):
+    for outcome in decide(rules, event, history, engine.calendars, explain=True):
         verdicts[outcome.rule.id] = _verdict(outcome)
 
     stopper = next(
@@ -165,11 +165,10 @@ def _no_reply(
         return Verdict(rule, "not_applicable", f"waits after {rule.trigger.after} mail")
     calendar = engine.calendars.for_rule(rule.user, message.mailbox)
     due = calendar.add(message.date, rule.trigger.within)
-    later = dataclasses.replace(facts, trigger="no_reply", moment=due, folded={})
+    later = dataclasses.replace(facts, trigger="no_reply", moment=due, cache={})
     event = Event("no_reply", "dry-run", later, message.from_address)
-    [outcome] = decide(
-        (rule,), event, History(fired=fired, cap=10**9), engine.calendars
-    )
+    history = History(fired=fired, cap=10**9)
+    [outcome] = decide((rule,), event, history, engine.calendars, explain=True)
     verdict = _verdict(outcome)
     verdict.reason = (
         f"if no reply by {calendar.local(due):%Y-%m-%d %H:%M %Z}: {verdict.reason}"

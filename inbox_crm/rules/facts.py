@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from inbox_crm.businesstime.calendar import BusinessCalendar
@@ -67,11 +68,11 @@ class MessageFacts:
     first_from_domain: bool = False
     thread: ThreadFacts = field(default_factory=lambda: ThreadFacts(None))
 
-    @property
+    @cached_property
     def from_domain(self) -> str:
         return self.from_address.rpartition("@")[2]
 
-    @property
+    @cached_property
     def recipients(self) -> tuple[str, ...]:
         return self.to + self.cc
 
@@ -110,7 +111,8 @@ class Facts:
     company: Party | None = None
     match: MatchFacts | None = None
     ticket: TicketFacts | None = None
-    folded: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Field values already read for this event, keyed by (field, folded).
+    cache: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
 
     @property
     def local(self) -> datetime:

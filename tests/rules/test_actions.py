@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from inbox_crm.contacts.models import Company, CompanyDomain, Contact
+from inbox_crm.rules.card import card_sections
 from inbox_crm.storage.tracking import Activity, Notification, RuleFiring, Ticket
 from tests.mailfactory import make_message
 from tests.rules.world import World
@@ -174,3 +175,34 @@ def test_the_sender_cap_stops_creating_and_warns_once(
     assert "reached the cap of 3 records per 24 hours" in firings[3].actions
     warnings = [r for r in caplog.records if "per-sender cap" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_the_card_sections_show_the_work_on_a_contact(world: World) -> None:
+    contact_id = world.contact(
+        "Ann", "ann@client.example", company="Client", domain="client.example"
+    )
+    world.rule_file(
+        "work.yaml",
+        """\
+        rules:
+          - id: ticket-and-task
+            description: a ticket and a task for each mail
+            trigger: message_received
+            actions:
+              - ticket: {queue: sales}
+              - activity: {title: "Answer {{ contact.name }}", kind: task}
+        """,
+    )
+    world.add(make_message(date=DAY))
+    world.add(make_message(sender="x@elsewhere.example", message_id="<x@e>", date=DAY))
+
+    with world.database.session() as session:
+        card = card_sections(session, "T", contact_id=contact_id)
+        [company] = world.rows(Company)
+        by_company = card_sections(session, "T", company_id=company.id)
+    assert [a["title"] for a in card["activities"]] == ["Answer Ann"]
+    assert [t["number"] for t in card["tickets"]] == ["T-1"]
+    assert [(f["rule"], f["trigger"]) for f in card["rule_firings"]] == [
+        ("ticket-and-task", "message_received")
+    ]
+    assert [t["number"] for t in by_company["tickets"]] == ["T-1"]
