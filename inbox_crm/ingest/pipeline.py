@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Called with each newly stored (and threaded) message, in its savepoint.
+# Called with each newly stored and threaded message once its batch is stored,
+# in the batch's transaction; an observer isolates its own failures.
 MessageObserver = Callable[[Session, Message], None]
 
 
@@ -89,7 +90,17 @@ class Ingestor:
                 log.exception("message at uid %s could not be stored", item.uid)
                 with session.begin_nested():
                     self._quarantine(session, item, f"storage failed: {exc}", result)
+        self._observe(session, result.new_ids)
         return result
+
+    def _observe(self, session: Session, message_ids: list[int]) -> None:
+        """Hand each new message, in order, to the observers (the rules)."""
+        if not self.observers:
+            return
+        for message_id in message_ids:
+            message = session.get_one(Message, message_id)
+            for observer in self.observers:
+                observer(session, message)
 
     def _one(
         self, session: Session, threader: Threader, item: Incoming, result: BatchResult
@@ -127,8 +138,6 @@ class Ingestor:
             message.kind,
             message.thread_id,
         )
-        for observer in self.observers:
-            observer(session, message)
 
     def _quarantine(
         self, session: Session, item: Incoming, reason: str, result: BatchResult

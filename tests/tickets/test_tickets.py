@@ -249,3 +249,45 @@ def test_ticket_rules_see_opening_and_changes(support: World) -> None:
 
     texts = [n.text for n in support.rows(Notification)]
     assert texts == ["New T-2: Second problem", "T-2 reopened"]
+
+
+def test_rules_that_keep_changing_a_ticket_are_cut_off(support: World) -> None:
+    support.settings["users"]["theo"] = {}
+    support.rule_file(
+        "pingpong.yaml",
+        """\
+        rules:
+          - id: to-theo
+            description: hand maya's tickets to theo
+            trigger:
+              ticket_changed: {fields: [assignee]}
+            when: {ticket.assignee: maya}
+            actions:
+              - assign: {owner: theo, target: ticket}
+          - id: to-maya
+            description: hand theo's tickets to maya
+            trigger:
+              ticket_changed: {fields: [assignee]}
+            when: {ticket.assignee: theo}
+            actions:
+              - assign: {owner: maya, target: ticket}
+          - id: start
+            description: give each new ticket to theo
+            trigger: ticket_opened
+            actions:
+              - assign: {owner: theo, target: ticket}
+        """,
+    )
+    support.add(ask(message_id="<loop@customer.example>", subject="Loop"))
+
+    events = support.rows(TicketEvent, ticket_id=2)
+    # Opened, then theo, maya, theo, maya: the fourth change in a row made by
+    # rules is not handed to the rules again.
+    assert [(e.change, e.new, e.depth) for e in events] == [
+        ("opened", "open", 0),
+        ("assignee", "theo", 1),
+        ("assignee", "maya", 2),
+        ("assignee", "theo", 3),
+        ("assignee", "maya", 4),
+    ]
+    assert all(event.evaluated for event in events)
