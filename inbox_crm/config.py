@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
 
 from inbox_crm.errors import ConfigError
 
@@ -17,7 +21,16 @@ AUTH_METHODS = ("login", "plain", "xoauth2")
 DEFAULT_FOLDERS = ("INBOX", "\\Sent")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
-TOP_KEYS = {"agent", "database", "mailboxes", "sync"}
+TOP_KEYS = {
+    "agent",
+    "business",
+    "database",
+    "mailboxes",
+    "rules",
+    "sync",
+    "tickets",
+    "users",
+}
 DATABASE_KEYS = {"url"}
 SYNC_KEYS = {"batch_size", "timeout", "thread_window_days"}
 AGENT_KEYS = {
@@ -44,6 +57,11 @@ MAILBOX_KEYS = {
     "folders",
     "addresses",
 }
+RULES_KEYS = {"folder", "enabled", "since", "sender_cap", "sender_cap_hours"}
+TICKETS_KEYS = {"prefix"}
+BUSINESS_KEYS = {"timezone", "country", "subdivision", "days", "start", "end"}
+USER_KEYS = BUSINESS_KEYS | {"email", "mailboxes"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,46 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class BusinessConfig:
+    """Business days and hours in a timezone, with a country's public holidays."""
+
+    timezone: str = "UTC"
+    country: str | None = None
+    subdivision: str | None = None
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """A person who owns activities and tickets, with their business time."""
+
+    name: str
+    email: str | None = None
+    business: BusinessConfig = field(default_factory=BusinessConfig)
+    mailboxes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """Where the rule files are and how much the rules may create."""
+
+    folder: Path = Path("rules")
+    enabled: bool = True
+    since: datetime | None = None
+    sender_cap: int = 20
+    sender_cap_hours: int = 24
+
+
+@dataclass(frozen=True)
+class TicketsConfig:
+    """How ticket numbers look: PREFIX-1042, and [PREFIX-1042] in subjects."""
+
+    prefix: str = "T"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, with the path it was read from."""
 
@@ -95,6 +153,26 @@ class Config:
     mailboxes: dict[str, MailboxConfig] = field(default_factory=dict)
     sync: SyncConfig = field(default_factory=SyncConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    tickets: TicketsConfig = field(default_factory=TicketsConfig)
+    business: BusinessConfig = field(default_factory=BusinessConfig)
+    users: dict[str, UserConfig] = field(default_factory=dict)
+
+    def user(self, name: str) -> UserConfig:
+        try:
+            return self.users[name]
+        except KeyError:
+            known = ", ".join(sorted(self.users)) or "none"
+            raise ConfigError(
+                f"{self.path}: no user named {name!r} (configured: {known})"
+            ) from None
+
+    def mailbox_user(self, mailbox: str) -> UserConfig | None:
+        """The user whose business time applies to a mailbox's mail, if any."""
+        for user in self.users.values():
+            if mailbox in user.mailboxes:
+                return user
+        return None
 
     def mailbox(self, name: str) -> MailboxConfig:
         try:
@@ -155,9 +233,24 @@ def parse_config(document: dict[str, Any], path: Path) -> Config:
         if not isinstance(table, dict):
             raise reader.error(f"mailboxes.{name}", "must be a table of settings")
         mailboxes[name] = reader.mailbox(name, table)
-    agent = reader.agent(reader.table(document, "agent"))
+    business_table = reader.table(document, "business")
+    reader.no_unknown_keys(business_table, BUSINESS_KEYS, "business")
+    business = reader.business(business_table, "business", BusinessConfig())
+    users = {}
+    for name, table in reader.table(document, "users").items():
+        if not isinstance(table, dict):
+            raise reader.error(f"users.{name}", "must be a table of settings")
+        users[name] = reader.user(name, table, business, set(mailboxes))
     return Config(
-        path=path, database_url=url, mailboxes=mailboxes, sync=sync, agent=agent
+        path=path,
+        database_url=url,
+        mailboxes=mailboxes,
+        sync=sync,
+        rules=reader.rules(reader.table(document, "rules"), business),
+        tickets=reader.tickets(reader.table(document, "tickets")),
+        business=business,
+        users=users,
+        agent=reader.agent(reader.table(document, "agent")),
     )
 
 
@@ -323,3 +416,138 @@ class _Reader:
                 table, "shutdown_timeout", "agent", 30, 1, 3600
             ),
         )
+
+    def rules(self, table: dict[str, Any], business: BusinessConfig) -> RulesConfig:
+        self.no_unknown_keys(table, RULES_KEYS, "rules")
+        folder = Path(self.string(table, "folder", "rules", default="rules"))
+        enabled = table.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise self.error("rules.enabled", "must be true or false")
+        return RulesConfig(
+            folder=folder if folder.is_absolute() else self.path.parent / folder,
+            enabled=enabled,
+            since=self._moment(table.get("since"), "rules.since", business),
+            sender_cap=self.integer(table, "sender_cap", "rules", 20, 1, 100000),
+            sender_cap_hours=self.integer(
+                table, "sender_cap_hours", "rules", 24, 1, 24 * 366
+            ),
+        )
+
+    def tickets(self, table: dict[str, Any]) -> TicketsConfig:
+        self.no_unknown_keys(table, TICKETS_KEYS, "tickets")
+        prefix = self.string(table, "prefix", "tickets", default="T")
+        if not prefix.isascii() or not prefix.isalnum() or len(prefix) > 10:
+            raise self.error(
+                "tickets.prefix", "must be 1-10 ASCII letters or digits, like CRM"
+            )
+        return TicketsConfig(prefix=prefix.upper())
+
+    def user(
+        self,
+        name: str,
+        table: dict[str, Any],
+        business: BusinessConfig,
+        mailboxes: set[str],
+    ) -> UserConfig:
+        at = f"users.{name}"
+        self.no_unknown_keys(table, USER_KEYS, at)
+        email = self.optional_string(table, "email", at)
+        if email is not None and "@" not in email:
+            raise self.error(f"{at}.email", "must be an email address")
+        owned = self.strings(table, "mailboxes", at, ())
+        for mailbox in owned:
+            if mailbox not in mailboxes:
+                known = ", ".join(sorted(mailboxes)) or "none"
+                raise self.error(
+                    f"{at}.mailboxes", f"no mailbox named {mailbox!r} ({known})"
+                )
+        return UserConfig(
+            name=name,
+            email=email.lower() if email else None,
+            business=self.business(table, at, business),
+            mailboxes=owned,
+        )
+
+    def business(
+        self, table: dict[str, Any], at: str, default: BusinessConfig
+    ) -> BusinessConfig:
+        timezone = self.string(table, "timezone", at, default=default.timezone)
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.error(
+                f"{at}.timezone", "not an IANA timezone, like Europe/Berlin or UTC"
+            ) from None
+        country = table.get("country", default.country)
+        subdivision = table.get("subdivision", default.subdivision)
+        if "country" in table and "subdivision" not in table:
+            subdivision = None
+        self._holiday_region(country, subdivision, at)
+        start = self._clock(table, "start", at, default.start)
+        end = self._clock(table, "end", at, default.end)
+        if end <= start:
+            raise self.error(f"{at}.end", "must be later than start")
+        return BusinessConfig(
+            timezone=timezone,
+            country=country,
+            subdivision=subdivision,
+            days=self._weekdays(table, at, default.days),
+            start=start,
+            end=end,
+        )
+
+    def _holiday_region(self, country: object, subdivision: object, at: str) -> None:
+        if country is None:
+            if subdivision is not None:
+                raise self.error(f"{at}.subdivision", "needs a country as well")
+            return
+        supported = holidays.list_supported_countries()
+        if not isinstance(country, str) or country.upper() not in supported:
+            raise self.error(
+                f"{at}.country",
+                "must be an ISO 3166 country code the holidays library knows, "
+                "like DE, GB or US",
+            )
+        regions = supported[country.upper()]
+        if subdivision is not None and subdivision not in regions:
+            raise self.error(
+                f"{at}.subdivision",
+                f"unknown for {country}; allowed: {', '.join(regions)}",
+            )
+
+    def _clock(self, table: dict[str, Any], key: str, at: str, default: time) -> time:
+        value = table.get(key)
+        if value is None:
+            return default
+        try:
+            return time.fromisoformat(value) if isinstance(value, str) else value
+        except ValueError:
+            raise self.error(f"{at}.{key}", "must be a time like 09:00") from None
+
+    def _weekdays(
+        self, table: dict[str, Any], at: str, default: tuple[int, ...]
+    ) -> tuple[int, ...]:
+        if "days" not in table:
+            return default
+        names = self.strings(table, "days", at, ())
+        days = []
+        for day in names:
+            if day.lower() not in WEEKDAYS:
+                raise self.error(f"{at}.days", f"{day!r}: use {', '.join(WEEKDAYS)}")
+            days.append(WEEKDAYS.index(day.lower()))
+        if not days:
+            raise self.error(f"{at}.days", "must name at least one weekday")
+        return tuple(sorted(set(days)))
+
+    def _moment(
+        self, value: object, key: str, business: BusinessConfig
+    ) -> datetime | None:
+        if value is None:
+            return None
+        zone = ZoneInfo(business.timezone)
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo else value.replace(tzinfo=zone)
+            return moment.astimezone(UTC)
+        if isinstance(value, date):
+            return datetime.combine(value, time(0), zone).astimezone(UTC)
+        raise self.error(key, "must be a TOML date or date-time, like 2026-12-01")

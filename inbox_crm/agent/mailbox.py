@@ -126,6 +126,7 @@ class MailboxWorker:
                 self.mailbox,
                 self.context.config.sync,
                 stop=self.stopping,
+                observers=self.context.observers,
             )
         return self._poller
 

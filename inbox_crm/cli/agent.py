@@ -8,6 +8,7 @@ import click
 
 from inbox_crm.agent.runner import Agent
 from inbox_crm.cli.context import AppContext, pass_app
+from inbox_crm.rules.hook import RulesHook, configured_engine
 
 
 @click.command("run")
@@ -33,5 +34,7 @@ def run_command(app: AppContext, names: tuple[str, ...]) -> None:
     )
     if not mailboxes:
         raise click.UsageError(f"{config.path} configures no [mailboxes.NAME] yet")
-    agent = Agent(config, app.database, mailboxes)
+    # Invalid rules stop the agent before it touches any mail.
+    hook = RulesHook(configured_engine(config))
+    agent = Agent(config, app.database, mailboxes, observers=[hook])
     asyncio.run(agent.run())

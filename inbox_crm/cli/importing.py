@@ -19,6 +19,7 @@ from inbox_crm.ingest.pipeline import (
     ensure_folder,
     ensure_mailbox,
 )
+from inbox_crm.rules.hook import RulesHook, configured_engine
 
 BATCH = 200
 
@@ -63,7 +64,12 @@ def import_command(
     database = app.database
     with database.session() as session, session.begin():
         mailbox_id = ensure_mailbox(session, name).id
-    ingestor = Ingestor(mailbox_id, own, timedelta(days=config.sync.thread_window_days))
+    # Rules see imported mail too, but mail dated before they were enabled
+    # fires none: `inbox-crm rules run --since DAY` applies them on request.
+    hook = RulesHook(configured_engine(config))
+    ingestor = Ingestor(
+        mailbox_id, own, timedelta(days=config.sync.thread_window_days), [hook]
+    )
 
     total = BatchResult()
     console = Console(stderr=True)

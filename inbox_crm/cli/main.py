@@ -8,15 +8,22 @@ import sys
 import click
 
 from inbox_crm import __version__
+from inbox_crm.cli.activities import (
+    activities_group,
+    export_activities,
+    notifications_group,
+)
 from inbox_crm.cli.agent import run_command
 from inbox_crm.cli.context import AppContext
 from inbox_crm.cli.demo import demo_command
 from inbox_crm.cli.importing import import_command
 from inbox_crm.cli.messages import export_group, messages_group
 from inbox_crm.cli.quarantine import quarantine_group
+from inbox_crm.cli.rules import rules_group
 from inbox_crm.cli.setup import init_command
 from inbox_crm.cli.status import status_command
 from inbox_crm.cli.sync import sync_command
+from inbox_crm.cli.tickets import export_tickets, tickets_group
 from inbox_crm.errors import ConfigError, InboxCrmError
 from inbox_crm.logs import configure_logging
 
@@ -70,6 +77,12 @@ cli.add_command(quarantine_group)
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(status_command)
+cli.add_command(rules_group)
+cli.add_command(tickets_group)
+cli.add_command(activities_group)
+cli.add_command(notifications_group)
+export_group.add_command(export_activities)
+export_group.add_command(export_tickets)
 
 
 def main() -> None:

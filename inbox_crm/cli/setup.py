@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 RULES_NOTE = """\
-Rule files (YAML) for the rules engine go in this folder.
+Rule files (YAML) for the rules engine go in this folder. The README's
+"Rules" section describes the format; `inbox-crm rules check` validates
+them and `inbox-crm rules test --message FILE.eml` tries them.
 """
 TEMPLATES_NOTE = """\
 Jinja2 templates for outreach mail and the daily digest go in this folder.
@@ -34,6 +36,16 @@ def init_command(directory: Path, force: bool) -> None:
         readme = folder / "README.md"
         if not readme.exists():
             readme.write_text(note, encoding="utf-8")
+    _copy_starter_rules(directory / "rules")
     click.echo(f"wrote {target}")
     click.echo("next: edit [mailboxes.work], export its password variable, then")
     click.echo(f"      inbox-crm --config {target} sync")
+
+
+def _copy_starter_rules(folder: Path) -> None:
+    """The shipped example rules, never overwriting a file the user has."""
+    starter = resources.files("inbox_crm") / "starter" / "rules"
+    for item in starter.iterdir():
+        target = folder / item.name
+        if item.name.endswith(".yaml") and not target.exists():
+            target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")

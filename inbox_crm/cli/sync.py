@@ -17,6 +17,7 @@ from rich.progress import (
 from inbox_crm.cli.context import AppContext, pass_app
 from inbox_crm.config import MailboxConfig
 from inbox_crm.imap.poller import Poller, SyncReport
+from inbox_crm.rules.hook import RulesHook, configured_engine
 
 
 @click.command("sync")
@@ -42,10 +43,12 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
     if not mailboxes:
         raise click.UsageError(f"{config.path} configures no [mailboxes.NAME] yet")
 
+    # Invalid rules stop the agent before it touches any mail.
+    hook = RulesHook(configured_engine(config))
     console = Console(stderr=True)
     failed = False
     for mailbox in mailboxes:
-        result = _sync_one(app, mailbox, console, no_progress)
+        result = _sync_one(app, mailbox, console, no_progress, hook)
         _summary(result)
         failed = failed or bool(result.errors)
     if failed:
@@ -53,7 +56,11 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
 
 
 def _sync_one(
-    app: AppContext, mailbox: MailboxConfig, console: Console, no_progress: bool
+    app: AppContext,
+    mailbox: MailboxConfig,
+    console: Console,
+    no_progress: bool,
+    hook: RulesHook,
 ) -> SyncReport:
     with _progress(console, disabled=no_progress) as progress:
         tasks: dict[str, TaskID] = {}
@@ -64,7 +71,13 @@ def _sync_one(
                 tasks[folder] = progress.add_task(label, total=total)
             progress.update(tasks[folder], completed=done, total=total)
 
-        poller = Poller(app.database, mailbox, app.config.sync, progress=report)
+        poller = Poller(
+            app.database,
+            mailbox,
+            app.config.sync,
+            progress=report,
+            observers=[hook],
+        )
         return asyncio.run(poller.run_once())
 
 

@@ -30,6 +30,7 @@ from inbox_crm.ingest.pipeline import (
     BatchResult,
     Incoming,
     Ingestor,
+    MessageObserver,
     ensure_folder,
     ensure_mailbox,
 )
@@ -86,6 +87,7 @@ class Poller:
         retries: int = 5,
         backoff: float = 0.5,
         stop: StopCheck | None = None,
+        observers: Sequence[MessageObserver] = (),
     ) -> None:
         self.database = database
         self.mailbox = mailbox
@@ -100,6 +102,7 @@ class Poller:
             self.mailbox_id,
             mailbox.addresses,
             timedelta(days=sync.thread_window_days),
+            observers,
         )
         self.connection: ImapConnection | None = None
 

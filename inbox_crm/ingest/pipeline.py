@@ -9,7 +9,7 @@ with its reason and the batch goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,10 @@ from inbox_crm.storage.models import Folder, Mailbox, Message, MessageLocation
 log = logging.getLogger(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Called with each newly stored and threaded message once its batch is stored,
+# in the batch's transaction; an observer isolates its own failures.
+MessageObserver = Callable[[Session, Message], None]
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,12 @@ class Ingestor:
         mailbox_id: int,
         own_addresses: Iterable[str],
         thread_window: timedelta = timedelta(days=30),
+        observers: Sequence[MessageObserver] = (),
     ) -> None:
         self.mailbox_id = mailbox_id
         self.own_addresses = tuple(own_addresses)
         self.thread_window = thread_window
+        self.observers = tuple(observers)
 
     def ingest(self, session: Session, batch: Sequence[Incoming]) -> BatchResult:
         """Store `batch` in the session's open transaction; the caller commits."""
@@ -84,7 +90,17 @@ class Ingestor:
                 log.exception("message at uid %s could not be stored", item.uid)
                 with session.begin_nested():
                     self._quarantine(session, item, f"storage failed: {exc}", result)
+        self._observe(session, result.new_ids)
         return result
+
+    def _observe(self, session: Session, message_ids: list[int]) -> None:
+        """Hand each new message, in order, to the observers (the rules)."""
+        if not self.observers:
+            return
+        for message_id in message_ids:
+            message = session.get_one(Message, message_id)
+            for observer in self.observers:
+                observer(session, message)
 
     def _one(
         self, session: Session, threader: Threader, item: Incoming, result: BatchResult

@@ -30,7 +30,7 @@ def test_undeclared_8bit_text_is_read_as_written(text: str, charset: str) -> Non
 @pytest.mark.parametrize(("text", "charset"), TEXTS[:5])
 def test_undeclared_8bit_headers_of_western_mail(text: str, charset: str) -> None:
     raw = (
-        b"From: \"" + text.encode(charset) + b"\" <sender@example.org>\r\n"
+        b'From: "' + text.encode(charset) + b'" <sender@example.org>\r\n'
         b"To: someone@example.com\r\n"
         b"Subject: " + text.encode(charset) + b"\r\n"
         b"Message-ID: <charset-guess@example.org>\r\n"

@@ -2,7 +2,10 @@
 
 from alembic import context
 
-import inbox_crm.agent.models  # noqa: F401  (registers the agent's tables)
+# Each import registers its package's tables on Base.metadata.
+import inbox_crm.agent.models
+import inbox_crm.contacts.models
+import inbox_crm.storage.tracking  # noqa: F401
 from inbox_crm.storage.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,1 @@
+"""Activities: follow-ups, tasks, calls and notes about contacts."""

@@ -1,0 +1,62 @@
+"""Creating activities, closing follow-ups when the reply comes, done and snooze."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from inbox_crm.storage.models import Message
+from inbox_crm.storage.tracking import Activity
+
+log = logging.getLogger(__name__)
+
+KINDS = ("follow_up", "task", "call", "note")
+
+
+def is_reply_mail(message: Message) -> bool:
+    """Whether a message counts as a person's answer (no auto-reply, bounce, list)."""
+    return message.kind == "normal" and not message.bulk
+
+
+def close_answered(session: Session, message: Message) -> list[Activity]:
+    """Close the follow-ups of the thread that waited for this message's reply."""
+    if message.thread_id is None or not is_reply_mail(message):
+        return []
+    anchor = aliased(Message)
+    query = (
+        select(Activity)
+        .join(anchor, anchor.id == Activity.message_id)
+        .where(
+            Activity.status == "open",
+            Activity.closes_on_reply.is_(True),
+            Activity.thread_id == message.thread_id,
+            anchor.direction != message.direction,
+            anchor.date <= message.date,
+        )
+    )
+    closed = list(session.scalars(query))
+    for activity in closed:
+        finish(activity, f"reply received (message {message.id})")
+        log.info("activity %s closed: reply %s arrived", activity.id, message.id)
+    return closed
+
+
+def finish(activity: Activity, reason: str) -> None:
+    activity.status = "done"
+    activity.done_at = datetime.now(UTC)
+    activity.done_reason = reason
+
+
+def snooze(activity: Activity, until: datetime) -> None:
+    """Move an open activity's due time to `until`."""
+    activity.due_at = until
+    activity.snoozes += 1
+
+
+def reopen(activity: Activity) -> None:
+    activity.status = "open"
+    activity.done_at = None
+    activity.done_reason = None

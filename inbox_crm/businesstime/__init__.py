@@ -1,0 +1,1 @@
+"""Business days and hours, holidays, durations and cron slots in local time."""

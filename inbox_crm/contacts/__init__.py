@@ -1,0 +1,1 @@
+"""Contacts and companies: the client history and how mail is linked to it."""

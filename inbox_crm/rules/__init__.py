@@ -1,0 +1,1 @@
+"""Rules: files that say which follow-ups, tickets and tags mail should make."""

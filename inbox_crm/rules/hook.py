@@ -1,0 +1,57 @@
+"""Plugging the rules into the agent: loading them and the ingestion hook."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from inbox_crm.config import Config
+from inbox_crm.rules.engine import RulesEngine
+from inbox_crm.rules.loader import load_rules
+from inbox_crm.rules.model import RuleSet
+from inbox_crm.rules.outreach import OutreachQueue
+from inbox_crm.storage.models import Message
+
+log = logging.getLogger(__name__)
+
+
+def configured_rules(config: Config) -> RuleSet:
+    """The configured rule set; RuleSetError (and no start) when it is invalid.
+
+    A missing rules folder is an empty rule set, so an installation from before
+    rules existed goes on working; `inbox-crm rules check` reports it.
+    """
+    folder = config.rules.folder
+    if not config.rules.enabled or not folder.is_dir():
+        if config.rules.enabled:
+            log.info("no rules folder at %s: no rules run", folder)
+        return RuleSet()
+    rules = load_rules(folder, config.users)
+    log.info("%s rules loaded from %s", len(rules.rules), folder)
+    return rules
+
+
+def configured_engine(
+    config: Config, outreach: OutreachQueue | None = None
+) -> RulesEngine:
+    return RulesEngine(config, configured_rules(config), outreach)
+
+
+class RulesHook:
+    """Runs the rules on each message ingestion stores, in its transaction.
+
+    A failure here never loses the message: it is logged with its traceback,
+    the rules' own writes for that message are rolled back, and
+    `inbox-crm rules run` can apply them later.
+    """
+
+    def __init__(self, engine: RulesEngine) -> None:
+        self.engine = engine
+
+    def __call__(self, session: Session, message: Message) -> None:
+        try:
+            with session.begin_nested():
+                self.engine.on_message(session, message)
+        except Exception:  # the message is stored whatever the rules do
+            log.exception("rules could not run on message %s", message.id)

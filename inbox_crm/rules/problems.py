@@ -1,0 +1,46 @@
+"""Problems found in rule files, each naming file, line, rule and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from inbox_crm.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """One thing wrong in a rule file."""
+
+    path: Path
+    line: int
+    rule: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}"
+        if self.rule:
+            return f"{where}: rule {self.rule}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class RuleSetError(ConfigError):
+    """The rule files are invalid; the agent does not start on them."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} in the rule files "
+            f"(fix them, then run `inbox-crm rules check`):\n{lines}"
+        )
+
+
+class Invalid(Exception):
+    """Raised inside the loader at the first problem of one rule."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message

@@ -1,0 +1,120 @@
+"""No-reply triggers: waiting on a message until its deadline, or its answer."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
+
+from inbox_crm.activities.service import is_reply_mail
+from inbox_crm.rules.calendars import Calendars
+from inbox_crm.rules.model import Rule
+from inbox_crm.storage.models import Message
+from inbox_crm.storage.tracking import RuleWait
+
+log = logging.getLogger(__name__)
+
+
+def start_waits(
+    session: Session,
+    rules: tuple[Rule, ...],
+    message: Message,
+    mailbox: str,
+    calendars: Calendars,
+) -> list[RuleWait]:
+    """A wait for each no_reply rule this message starts; older ones superseded."""
+    if not is_reply_mail(message):
+        return []
+    started = []
+    for rule in rules:
+        trigger = rule.trigger
+        if trigger.kind != "no_reply" or trigger.after != message.direction:
+            continue
+        assert trigger.within is not None
+        calendar = calendars.for_rule(rule.user, mailbox)
+        _supersede(session, rule.id, message)
+        exists = select(RuleWait.id).where(
+            RuleWait.rule_id == rule.id, RuleWait.message_id == message.id
+        )
+        if session.scalar(exists) is not None:
+            continue
+        wait = RuleWait(
+            rule_id=rule.id,
+            message_id=message.id,
+            thread_id=message.thread_id,
+            due_at=calendar.add(message.date, trigger.within),
+            state="waiting",
+        )
+        session.add(wait)
+        started.append(wait)
+    session.flush()
+    return started
+
+
+def _supersede(session: Session, rule_id: str, message: Message) -> None:
+    """A newer message of the same direction in the thread restarts the clock."""
+    if message.thread_id is None:
+        return
+    anchor = aliased(Message)
+    earlier = (
+        select(RuleWait.id)
+        .join(anchor, anchor.id == RuleWait.message_id)
+        .where(
+            RuleWait.rule_id == rule_id,
+            RuleWait.thread_id == message.thread_id,
+            RuleWait.state == "waiting",
+            anchor.direction == message.direction,
+            anchor.date <= message.date,
+            anchor.id != message.id,
+        )
+    )
+    session.execute(
+        update(RuleWait)
+        .where(RuleWait.id.in_(earlier.scalar_subquery()))
+        .values(state="superseded", resolved_at=datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def answer_waits(session: Session, message: Message) -> int:
+    """Mark the thread's waits that this message answers; return how many."""
+    if message.thread_id is None or not is_reply_mail(message):
+        return 0
+    anchor = aliased(Message)
+    query = (
+        select(RuleWait)
+        .join(anchor, anchor.id == RuleWait.message_id)
+        .where(
+            RuleWait.thread_id == message.thread_id,
+            RuleWait.state == "waiting",
+            anchor.direction != message.direction,
+            anchor.date <= message.date,
+        )
+    )
+    answered = list(session.scalars(query))
+    for wait in answered:
+        wait.state = "answered"
+        wait.resolved_at = datetime.now(UTC)
+        log.info("rule %s: message %s answered", wait.rule_id, wait.message_id)
+    return len(answered)
+
+
+def has_answer(session: Session, anchor: Message) -> bool:
+    """Whether a reply to `anchor` is stored in its thread (a safety net)."""
+    if anchor.thread_id is None:
+        return False
+    query = (
+        select(Message.id)
+        .where(
+            Message.thread_id == anchor.thread_id,
+            Message.direction != anchor.direction,
+            Message.kind == "normal",
+            Message.bulk.is_(False),
+            Message.date >= anchor.date,
+            Message.id != anchor.id,
+        )
+        .limit(1)
+    )
+    return session.scalar(query) is not None

@@ -1,0 +1,1 @@
+"""Tickets: tracked requests with a number, a status and their thread."""
