@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from inbox_crm.cli.context import AppContext, pass_app
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.importing.sources import count_source, iter_source
 from inbox_crm.ingest.pipeline import (
     BatchResult,
@@ -63,7 +64,9 @@ def import_command(
     database = app.database
     with database.session() as session, session.begin():
         mailbox_id = ensure_mailbox(session, name).id
-    ingestor = Ingestor(mailbox_id, own, timedelta(days=config.sync.thread_window_days))
+    linker = Linker(config.linking, [*config.own_addresses, *own])
+    window = timedelta(days=config.sync.thread_window_days)
+    ingestor = Ingestor(mailbox_id, own, window, linker)
 
     total = BatchResult()
     console = Console(stderr=True)

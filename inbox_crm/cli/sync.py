@@ -16,6 +16,7 @@ from rich.progress import (
 
 from inbox_crm.cli.context import AppContext, pass_app
 from inbox_crm.config import MailboxConfig
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.imap.poller import Poller, SyncReport
 
 
@@ -64,7 +65,11 @@ def _sync_one(
                 tasks[folder] = progress.add_task(label, total=total)
             progress.update(tasks[folder], completed=done, total=total)
 
-        poller = Poller(app.database, mailbox, app.config.sync, progress=report)
+        config = app.config
+        linker = Linker(config.linking, config.own_addresses)
+        poller = Poller(
+            app.database, mailbox, config.sync, progress=report, linker=linker
+        )
         return asyncio.run(poller.run_once())
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import MailboxConfig, SyncConfig
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.errors import ImapError
 from inbox_crm.imap.client import (
     FetchedMessage,
@@ -78,6 +79,7 @@ class Poller:
         progress: Progress | None = None,
         retries: int = 5,
         backoff: float = 0.5,
+        linker: Linker | None = None,
     ) -> None:
         self.database = database
         self.mailbox = mailbox
@@ -91,6 +93,7 @@ class Poller:
             self.mailbox_id,
             mailbox.addresses,
             timedelta(days=sync.thread_window_days),
+            linker,
         )
         self.connection: ImapConnection | None = None
 

@@ -1,0 +1,76 @@
+"""An in-memory index of the contacts and companies a batch of mail may meet.
+
+The linker fills one from the database for each batch (only the rows that the
+batch's addresses, domains and names can reach); the benchmark fills one with
+the whole labelled set. Every lookup is a dictionary access.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from inbox_crm.contacts.addresses import fold
+from inbox_crm.contacts.names import name_key
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEntry:
+    """What the ladder needs to know of one contact."""
+
+    id: int
+    name: str
+    company_id: int | None
+
+
+@dataclass
+class Directory:
+    """Contacts by address, folded address, company and name key; companies by domain.
+
+    `fold_plus_tags` must be the setting the ladder folds participants with.
+    """
+
+    fold_plus_tags: bool = True
+    contacts: dict[int, ContactEntry] = field(default_factory=dict)
+    addresses: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    folded: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    domains: dict[str, int] = field(default_factory=dict)
+    by_company: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_name_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    rejected: set[tuple[str, int]] = field(default_factory=set)
+    ignored_addresses: set[str] = field(default_factory=set)
+    ignored_domains: set[str] = field(default_factory=set)
+
+    def add_contact(
+        self,
+        contact_id: int,
+        name: str,
+        company_id: int | None,
+        addresses: Iterable[tuple[str, bool]],
+    ) -> None:
+        """Index a contact and its (address, primary) pairs."""
+        if contact_id not in self.contacts:
+            self.contacts[contact_id] = ContactEntry(contact_id, name, company_id)
+            if company_id is not None:
+                self.by_company[company_id].append(contact_id)
+            key = name_key(name)
+            if key:
+                self.by_name_key[key].append(contact_id)
+        for address, primary in addresses:
+            self.add_address(contact_id, address, primary)
+
+    def add_address(self, contact_id: int, address: str, primary: bool) -> None:
+        address = address.lower()
+        self.addresses[address] = (contact_id, primary)
+        self.folded[fold(address, self.fold_plus_tags)].add(contact_id)
+
+    def add_company(self, company_id: int, domains: Iterable[str]) -> None:
+        for domain in domains:
+            self.domains[domain.lower()] = company_id
+
+    def company_contacts(self, company_id: int) -> list[ContactEntry]:
+        return [self.contacts[i] for i in self.by_company.get(company_id, ())]
+
+    def named(self, key: str) -> list[ContactEntry]:
+        return [self.contacts[i] for i in self.by_name_key.get(key, ())]
