@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.console import Console
 from rich.table import Table
@@ -106,7 +108,7 @@ def review_list(app: AppContext, limit: int, output_format: str) -> None:
     with app.database.session() as session:
         items = review.pending(session, limit)
         counts = review.message_counts(session, [item.address for item in items])
-        records = [
+        records: list[dict[str, Any]] = [
             {
                 "id": item.id,
                 "address": item.address,
