@@ -81,7 +81,7 @@ class LinkingConfig:
     """How participants are linked to contacts and companies, and created."""
 
     fold_plus_tags: bool = True
-    fuzzy_threshold: int = 95
+    fuzzy_threshold: int = 97
     review_threshold: int = 80
     own_domains: tuple[str, ...] = ()
     free_mail_domains: tuple[str, ...] = ()
@@ -265,7 +265,7 @@ class _Reader:
     def linking(self, table: dict[str, Any]) -> LinkingConfig:
         at = "linking"
         self.no_unknown_keys(table, LINKING_KEYS, at)
-        fuzzy = self.integer(table, "fuzzy_threshold", at, 95, 50, 100)
+        fuzzy = self.integer(table, "fuzzy_threshold", at, 97, 50, 100)
         review = self.integer(table, "review_threshold", at, 80, 0, 100)
         if review > fuzzy:
             raise self.error(

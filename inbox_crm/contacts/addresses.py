@@ -14,6 +14,8 @@ DOTLESS_DOMAINS = frozenset({"gmail.com"})
 ROLE_LOCAL_PARTS = frozenset(
     {
         "abuse",
+        "accounting",
+        "accounts",
         "admin",
         "administrator",
         "alerts",

@@ -128,7 +128,7 @@ def _awaiting(session: Session, linked: ColumnElement[bool]) -> list[dict[str, A
             Message.kind == "normal",
             Participant.role == "from",
         )
-        .order_by(Message.date)
+        .order_by(Message.date.desc())
     )
     return [_entry(message) for message in session.scalars(query).unique()]
 

@@ -2,21 +2,23 @@
 
 Pure decision over a Directory, rung by rung: the exact address, a contact's
 other addresses and folded variants, the registrable domain to a company,
-then fuzzy display-name matching among a short candidate list (the domain's
-company's contacts, or the contacts that share the name's key). A fuzzy
-score below the threshold but above the review floor becomes a candidate
+then fuzzy display-name matching among a short candidate list: the domain's
+company's contacts, or the contacts that share the name's key when the
+sender's domain is related to their company's (a subsidiary). A fuzzy
+score below the threshold, or a name with nothing else to back it (a
+free-mail sender, a From rewritten by a mailing list), becomes a candidate
 for the review queue instead of a link.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from inbox_crm.contacts.addresses import fold, split
-from inbox_crm.contacts.directory import ContactEntry, Directory
-from inbox_crm.contacts.domains import is_free_mail, registrable_domain
-from inbox_crm.contacts.names import name_key, person_name, similarity
+from inbox_crm.contacts.directory import ContactEntry, Directory, hyphen_prefixes
+from inbox_crm.contacts.domains import DISPOSABLE, FREE_MAIL, registrable_domain
+from inbox_crm.contacts.names import best_names, comparable, name_key
 
 # A fuzzy winner must lead the runner-up by this much, or both are reviewed.
 MARGIN = 0.03
@@ -37,8 +39,7 @@ class Seen:
     list_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """A link found by automation: the method, its score, whom it names."""
 
     method: str
@@ -47,16 +48,14 @@ class Match:
     company_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A contact the participant may be, too uncertain to link."""
 
     contact_id: int
     score: float
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What the ladder concluded for one participant.
 
     `skip` says why nothing may be linked or created (own, ignored, invalid).
@@ -76,7 +75,7 @@ class LadderSettings:
     """The ladder's knobs, from the [linking] configuration."""
 
     fold_plus_tags: bool = True
-    fuzzy_threshold: float = 0.95
+    fuzzy_threshold: float = 0.97
     review_threshold: float = 0.80
     own_addresses: frozenset[str] = frozenset()
     own_domains: frozenset[str] = frozenset()
@@ -89,67 +88,116 @@ class Ladder:
     def __init__(self, settings: LadderSettings) -> None:
         self.settings = settings
         self.own = frozenset(fold(a, True) for a in settings.own_addresses)
+        self.own_hosts = frozenset(split(a)[1] for a in settings.own_addresses)
+        if "gmail.com" in self.own_hosts:
+            self.own_hosts |= {"googlemail.com"}
+        self.free = FREE_MAIL | DISPOSABLE | settings.free_mail_domains
 
     def decide(self, seen: Seen, directory: Directory) -> Decision:
-        local, domain = split(seen.address)
+        address = seen.address.lower()
+        local, _, domain = address.rpartition("@")
         if not local or not domain:
             return Decision(skip="invalid")
-        folded = fold(seen.address, self.settings.fold_plus_tags)
-        if fold(seen.address, True) in self.own:
+        if domain in self.own_hosts and fold(address, True) in self.own:
             return Decision(skip="own")
-        registrable = registrable_domain(domain)
-        if _ignored(seen.address, domain, registrable, directory):
+        ignoring = directory.ignored_addresses or directory.ignored_domains
+        if ignoring and _ignored(address, domain, directory):
             return Decision(skip="ignored")
+        if seen.list_id and _is_list_address(address, seen.list_id):
+            review = self._by_name_only(seen, directory)
+            return Decision(review=review, list_rewritten=True)
 
-        if seen.list_id and _is_list_address(seen.address, seen.list_id):
-            return self._list_rewritten(seen, directory)
-
-        company_id = None
-        if registrable not in self.settings.own_domains and not self._free(domain):
-            company_id = directory.domains.get(registrable)
-        found = self._by_address(seen.address, folded, directory)
+        found = self._by_address(address, directory)
+        if found is not None and found.company_id is not None:
+            return Decision(match=found)
+        registrable = registrable_domain(domain)
+        own_domain = registrable in self.settings.own_domains
+        free = domain in self.free or registrable in self.free
+        company_id = None if free or own_domain else directory.domains.get(registrable)
         if found is not None:
-            return Decision(match=_with_company(found, company_id, directory))
-        if registrable in self.settings.own_domains:
-            return Decision()
+            return Decision(match=found._replace(company_id=company_id))
+        if own_domain:
+            return Decision(skip="own domain")
 
-        creatable = None if self._free(domain) else registrable
-        candidates = self._candidates(seen, company_id, directory)
-        decision = self._fuzzy(seen, candidates, company_id, directory)
-        return Decision(
-            match=decision.match, review=decision.review, company_domain=creatable
-        )
+        if company_id is not None:
+            candidates = directory.company_contacts(company_id)
+            decision = self._fuzzy(seen, candidates, company_id, directory)
+        else:
+            decision = self._related_domain(seen, registrable, free, directory)
+        creatable = None if free else registrable
+        return decision._replace(company_domain=creatable)
 
-    def _free(self, domain: str) -> bool:
-        return is_free_mail(domain) or domain in self.settings.free_mail_domains
-
-    def _by_address(
-        self, address: str, folded: str, directory: Directory
-    ) -> Match | None:
-        """The exact and secondary rungs."""
-        entry = directory.addresses.get(address.lower())
+    def _by_address(self, address: str, directory: Directory) -> Match | None:
+        """The exact and secondary rungs, with the contact's company."""
+        entry = directory.addresses.get(address)
         if entry is not None:
             contact_id, primary = entry
             method = "exact" if primary else "secondary"
-            return Match(method, 1.0, contact_id, None)
-        owners = directory.folded.get(folded)
+            company_id = directory.contacts[contact_id].company_id
+            return Match(method, 1.0, contact_id, company_id)
+        owners = directory.folded.get(fold(address, self.settings.fold_plus_tags))
         if owners and len(owners) == 1:
-            return Match("secondary", FOLDED_SCORE, next(iter(owners)), None)
+            contact_id = next(iter(owners))
+            company_id = directory.contacts[contact_id].company_id
+            return Match("secondary", FOLDED_SCORE, contact_id, company_id)
         return None
 
-    def _candidates(
-        self, seen: Seen, company_id: int | None, directory: Directory
-    ) -> list[ContactEntry]:
-        """The short list fuzzy matching may choose from."""
-        if company_id is not None:
-            return directory.company_contacts(company_id)
+    def _related_domain(
+        self, seen: Seen, registrable: str, free: bool, directory: Directory
+    ) -> Decision:
+        """Name matches from a domain no company owns.
+
+        Only a contact whose company has a related domain (acme-labs.com for
+        acme.com, acme.de for acme.com) may be linked; a name alone proves
+        nothing, since strangers share names, so it is only reviewed.
+        """
         key = name_key(seen.name)
-        return directory.named(key) if key else []
+        named = directory.named(key) if key else []
+        if not named:
+            return Decision()
+        if not free:
+            label = registrable.partition(".")[0]
+            mine = set(hyphen_prefixes(label))
+            related = [
+                entry
+                for entry in named
+                if entry.company_id is not None
+                and directory.related(entry.company_id, label, mine)
+            ]
+            if related:
+                decision = self._fuzzy(seen, related, None, directory)
+                if decision.match is not None:
+                    return decision
+        return Decision(review=tuple(self._scored(seen, named, directory)[:3]))
+
+    def _by_name_only(self, seen: Seen, directory: Directory) -> tuple[Candidate, ...]:
+        key = name_key(seen.name)
+        named = directory.named(key) if key else []
+        return tuple(self._scored(seen, named, directory)[:3])
+
+    def _scored(
+        self, seen: Seen, candidates: list[ContactEntry], directory: Directory
+    ) -> list[Candidate]:
+        """Candidates at or above the review floor, best first."""
+        if not candidates:
+            return []
+        found = best_names(
+            comparable(seen.name),
+            [entry.words for entry in candidates],
+            self.settings.review_threshold,
+        )
+        scored = [Candidate(candidates[index].id, score) for score, index in found]
+        if directory.rejected:
+            address = seen.address.lower()
+            scored = [
+                c for c in scored if (address, c.contact_id) not in directory.rejected
+            ]
+        return scored
 
     def _fuzzy(
         self,
         seen: Seen,
-        candidates: Iterable[ContactEntry],
+        candidates: list[ContactEntry],
         company_id: int | None,
         directory: Directory,
     ) -> Decision:
@@ -157,18 +205,7 @@ class Ladder:
         domain_match = (
             Match("domain", 1.0, None, company_id) if company_id is not None else None
         )
-        name = person_name(seen.name)
-        address = seen.address.lower()
-        scored = sorted(
-            (
-                Candidate(entry.id, similarity(name, entry.name))
-                for entry in candidates
-                if (address, entry.id) not in directory.rejected
-            ),
-            key=lambda candidate: -candidate.score,
-        )
-        floor = self.settings.review_threshold
-        scored = [candidate for candidate in scored if candidate.score >= floor]
+        scored = self._scored(seen, candidates, directory)
         if not scored:
             return Decision(match=domain_match)
 
@@ -180,30 +217,12 @@ class Ladder:
             return Decision(match=Match("fuzzy", best.score, best.contact_id, company))
         return Decision(match=domain_match, review=tuple(scored[:3]))
 
-    def _list_rewritten(self, seen: Seen, directory: Directory) -> Decision:
-        """A From replaced by the list: only the name can say who wrote."""
-        key = name_key(seen.name)
-        candidates = directory.named(key) if key else []
-        decision = self._fuzzy(seen, candidates, None, directory)
-        return Decision(
-            match=decision.match, review=decision.review, list_rewritten=True
-        )
 
-
-def _with_company(match: Match, company_id: int | None, directory: Directory) -> Match:
-    contact = directory.contacts.get(match.contact_id or 0)
-    if contact is not None and contact.company_id is not None:
-        company_id = contact.company_id
-    return Match(match.method, match.score, match.contact_id, company_id)
-
-
-def _ignored(address: str, domain: str, registrable: str, directory: Directory) -> bool:
-    if not (directory.ignored_addresses or directory.ignored_domains):
-        return False
+def _ignored(address: str, domain: str, directory: Directory) -> bool:
     return (
-        address.lower() in directory.ignored_addresses
+        address in directory.ignored_addresses
         or domain in directory.ignored_domains
-        or registrable in directory.ignored_domains
+        or registrable_domain(domain) in directory.ignored_domains
     )
 
 

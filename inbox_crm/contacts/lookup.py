@@ -52,6 +52,8 @@ def load_directory(
             directory.add_contact(contact_id, name, company_id, ())
     for row in address_rows:
         directory.add_address(row.contact_id, row.address, row.primary)
+    companies = {c.company_id for c in directory.contacts.values() if c.company_id}
+    _load_company_domains(session, directory, companies - company_ids)
     _load_rejected(session, directory, addresses)
     return directory
 
@@ -82,6 +84,18 @@ def _load_companies(
             directory.add_company(company_id, [domain])
             found.add(company_id)
     return found
+
+
+def _load_company_domains(
+    session: Session, directory: Directory, company_ids: set[int]
+) -> None:
+    """The domains of the candidates' companies, to recognise subsidiaries."""
+    for chunk in _chunks(company_ids):
+        query = select(CompanyDomain.company_id, CompanyDomain.domain).where(
+            CompanyDomain.company_id.in_(chunk)
+        )
+        for company_id, domain in session.execute(query):
+            directory.add_company(company_id, [domain])
 
 
 def _ids(session: Session, column: object, values: set[T]) -> set[int]:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from rapidfuzz import fuzz, utils
+from rapidfuzz import fuzz, process
 
 _VIA = re.compile(r"\s+(?:via|through|on behalf of)\s+.+$", re.I)
 _NON_LETTERS = re.compile(r"[^\w\s]+|_")
@@ -40,6 +41,7 @@ def fold_name(name: str) -> str:
     return _SPACES.sub(" ", _NON_LETTERS.sub(" ", letters)).strip()
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """The indexed form of a name: folded words of two letters or more, sorted.
 
@@ -52,14 +54,38 @@ def name_key(name: str) -> str:
 
 def similarity(a: str, b: str) -> float:
     """How alike two names are, from 0.0 to 1.0 (see the module docstring)."""
-    left, right = _words(a), _words(b)
-    if not left or not right:
-        return 0.0
-    score = fuzz.token_sort_ratio(left, right, processor=utils.default_process)
-    return float(score) / 100.0
+    return compare(comparable(a), comparable(b))
 
 
-def _words(name: str) -> str:
+@lru_cache(maxsize=65536)
+def comparable(name: str) -> str:
+    """A name as `compare` takes it: folded words, initials dropped."""
     folded = fold_name(person_name(name))
     words = [word for word in folded.split() if len(word) > 1]
     return " ".join(words) if len(words) > 1 else folded
+
+
+def compare(left: str, right: str) -> float:
+    """The score of two names already made `comparable`."""
+    if not left or not right:
+        return 0.0
+    return float(fuzz.token_sort_ratio(left, right, processor=None)) / 100.0
+
+
+def best_names(words: str, choices: list[str], floor: float) -> list[tuple[float, int]]:
+    """(score, index) of the `choices` scoring at least `floor`, best first.
+
+    `words` and `choices` are `comparable` names; one call into rapidfuzz
+    scores the whole short list.
+    """
+    if not words:
+        return []
+    found = process.extract(
+        words,
+        choices,
+        scorer=fuzz.token_sort_ratio,
+        processor=None,
+        score_cutoff=floor * 100,
+        limit=None,
+    )
+    return [(float(score) / 100.0, index) for _, score, index in found]
