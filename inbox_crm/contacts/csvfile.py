@@ -4,7 +4,8 @@ Recognised in any case and spacing: name or first/middle/last name; every
 column that holds email addresses (email, e-mail 1 - value, additional email
 addresses, …); company or organization; domain or website; phone columns;
 tags or labels; owner; notes. Other non-empty columns are kept as custom
-fields. HubSpot and Google Contacts exports are read as they come.
+fields, except those that only describe another column (an email's label or
+type). HubSpot and Google Contacts exports are read as they come.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ def field_of(header: str) -> str | None:
     key = _NON_WORD.sub(" ", header.lower()).strip()
     if key in _EXACT:
         return _EXACT[key]
-    if key.endswith(_DESCRIBES_A_VALUE) or "date" in key:
+    if key.endswith(_DESCRIBES_A_VALUE):
+        return "ignore"
+    if "date" in key:
         return None
     words = key.replace("e mail", "email").split()
     if "email" in words or "emails" in words:

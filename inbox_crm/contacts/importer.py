@@ -95,23 +95,25 @@ class _Companies:
         self.result = result
 
     def find(self, record: ContactRecord) -> Company | None:
-        domains = [registrable_domain(domain) for domain in record.domains]
-        company = self._by_name(record.company) if record.company else None
-        for domain in domains:
-            owner = self._by_domain(domain)
-            if company is None:
-                company = owner
-            elif owner is not None and owner.id != company.id:
-                raise ContactImportError(
-                    f"{self.path}:{record.line}: {domain} already belongs to "
-                    f"company {owner.id} ({owner.name}), not {company.name}"
-                )
-        if company is None and (record.company or domains):
-            company = self._create(record.company or company_name(domains[0]))
+        domains = list(dict.fromkeys(registrable_domain(d) for d in record.domains))
+        owners = [(domain, self._by_domain(domain)) for domain in domains]
+        if record.company:
+            company = self._by_name(record.company)
+            for domain, owner in owners:
+                if owner is not None and (company is None or owner.id != company.id):
+                    raise ContactImportError(
+                        f"{self.path}:{record.line}: {domain} already belongs to "
+                        f"company {owner.id} ({owner.name}), not {record.company}"
+                    )
+            company = company or self._create(record.company)
+        else:
+            company = next((owner for _, owner in owners if owner), None)
+            if company is None and domains:
+                company = self._create(company_name(domains[0]))
         if company is None:
             return self._by_address_domain(record)
-        for domain in domains:
-            if domain and not is_free_mail(domain) and not self._by_domain(domain):
+        for domain, owner in owners:
+            if owner is None and domain and not is_free_mail(domain):
                 company.domains.append(CompanyDomain(domain=domain))
         self.session.flush()
         return company

@@ -24,7 +24,7 @@ _SPACES = re.compile(r"\s+")
 def person_name(display: str) -> str:
     """The person in a display name: quotes, "via List" and "Last, First" undone."""
     name = display.strip().strip("\"'").strip()
-    name = _VIA.sub("", name)
+    name = _VIA.sub("", name).strip().strip("\"'").strip()
     if "@" in name:
         return ""
     if name.count(",") == 1:
