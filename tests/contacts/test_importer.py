@@ -60,7 +60,8 @@ def test_a_plain_csv_with_several_addresses_and_company_rows(
     mail.import_csv(
         tmp_path,
         "name,EMAIL,company,domain,phone,tags\n"
-        "Ada Byron,ada@acme.co.uk; ada.byron@gmail.com,Acme,acme.co.uk,+44 1,vip; board\n"
+        "Ada Byron,ada@acme.co.uk; ada.byron@gmail.com,Acme,acme.co.uk,+44 1,"
+        "vip; board\n"
         "Ben Okoro,ben@acme-labs.com,ACME,acme-labs.com,,\n",
     )
 

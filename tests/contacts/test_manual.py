@@ -99,13 +99,9 @@ def test_unlinking_keeps_mail_unlinked_through_relinking(known: Mail) -> None:
 
     assert known.link(message, "ada@acme.co.uk") == Seen("manual", 1.0, None, None)
     with known.database.session() as session:
-        assert (
-            find_contact(session, "Ada Byron".lower().replace(" ", "")).id
-            if False
-            else True
-        )
-        with pytest.raises(ContactError, match="no contact 'ada@acme.co.uk'"):
+        with pytest.raises(ContactError, match=r"no contact 'ada@acme\.co\.uk'"):
             find_contact(session, "ada@acme.co.uk")
+        assert [c.name for c in known.contacts()] == ["Ada Byron", "Daniel Cho"]
 
 
 def test_a_message_with_no_such_participant_is_refused(known: Mail) -> None:
@@ -242,6 +238,8 @@ def test_ignoring_an_address_and_removing_it_again(mail: Mail) -> None:
     with mail.database.session() as session, session.begin():
         assert ignore.remove(session, "noreply@shop.example") is True
         assert ignore.remove(session, "noreply@shop.example") is False
-    with mail.database.session() as session:
-        with pytest.raises(ContactError, match="neither an email address nor"):
-            ignore.add(session, "localhost")
+    with (
+        mail.database.session() as session,
+        pytest.raises(ContactError, match="neither an email address nor"),
+    ):
+        ignore.add(session, "localhost")
