@@ -9,6 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+AWAITING_SHOWN = 5
+
 
 def print_card(card: dict[str, Any], output_format: str) -> None:
     """The card as one JSON object, or as text and tables."""
@@ -21,10 +23,13 @@ def print_card(card: dict[str, Any], output_format: str) -> None:
         console.print(f"  {label:<14}{value}")
     console.print(f"  {'last inbound':<14}{_when(card['last_inbound'])}")
     console.print(f"  {'last outbound':<14}{_when(card['last_outbound'])}")
-    if card["awaiting_reply"]:
-        console.print("[bold]Awaiting your reply[/bold]")
-        for entry in card["awaiting_reply"]:
+    waiting = card["awaiting_reply"]
+    if waiting:
+        console.print(f"[bold]Awaiting your reply[/bold] ({len(waiting)} threads)")
+        for entry in waiting[:AWAITING_SHOWN]:
             console.print(f"  {_when(entry)}")
+        if len(waiting) > AWAITING_SHOWN:
+            console.print(f"  … {len(waiting) - AWAITING_SHOWN} older (--format json)")
     shown = len(card["timeline"])
     console.print(f"[bold]Timeline[/bold] ({shown} of {card['message_count']})")
     table = Table("date (UTC)", "dir", "kind", "subject", "message", "thread")
