@@ -53,10 +53,7 @@ def list_command(
     ).limit(limit)
     with app.database.session() as session:
         names = mailbox_names(session)
-        records = [
-            message_record(message, names[message.mailbox_id])
-            for message in iter_messages(session, query)
-        ]
+        records = list(_linked_records(session, query, names))
     if output_format == "json":
         print_json_lines(records)
         return

@@ -47,7 +47,8 @@ def import_records(
         company = companies.find(record)
         _store(session, record, company, result)
     session.flush()
-    result.links = linker.relink(session)
+    given = {address for record in records for address in record.addresses}
+    result.links = linker.relink(session, addresses=given)
     log.info(
         "%s imported: %d contacts new, %d updated, %d links back-filled",
         path,

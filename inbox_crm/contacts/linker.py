@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select
@@ -92,13 +92,30 @@ class Linker:
         seen = _unlinked(session, Participant.message_id.in_(message_ids))
         return self._link(session, seen, create=True)
 
-    def relink(self, session: Session, *, only_unlinked: bool = True) -> LinkResult:
+    def relink(
+        self,
+        session: Session,
+        *,
+        only_unlinked: bool = True,
+        addresses: Collection[str] = (),
+    ) -> LinkResult:
         """Link stored participants again (after an import or a settings change).
 
         Manual links stay. With `only_unlinked`, participants that already
-        name a contact are left too; without it, every automatic link is
-        decided afresh. Nothing new is created: back-filling links only.
+        name a contact are left too, except those carrying one of
+        `addresses` (just given to a contact); without it, every automatic
+        link is decided afresh. Nothing new is created: back-filling only.
         """
+        for start in range(0, len(values := sorted(addresses)), 500):
+            carrying = select(Participant.id).where(
+                Participant.address.in_(values[start : start + 500])
+            )
+            session.execute(
+                delete(ParticipantLink).where(
+                    ParticipantLink.participant_id.in_(carrying),
+                    ParticipantLink.method != "manual",
+                )
+            )
         result = LinkResult()
         last = 0
         while True:

@@ -278,3 +278,20 @@ def test_a_row_naming_two_known_people_merges_them(mail: Mail, tmp_path: Path) -
     }
     assert mail.link(work, "ada@acme.co.uk").contact == "Ada Byron"
     assert mail.link(home, "ada.byron@gmail.com").contact == "Ada Byron"
+
+
+def test_an_address_given_to_a_contact_moves_its_automatic_links(
+    mail: Mail, tmp_path: Path
+) -> None:
+    mail.import_csv(
+        tmp_path,
+        "Name,Email,Company,Website\nDaniel Cho,daniel@northwind.example,Northwind,"
+        "northwind.example\n",
+    )
+    message = mail.receive("Daniel Cho <dc2@northwind.example>")
+    assert mail.link(message, "dc2@northwind.example").method == "fuzzy"
+
+    mail.import_csv(tmp_path, "Name,Email\nDana Cho,dc2@northwind.example\n")
+
+    seen = mail.link(message, "dc2@northwind.example")
+    assert (seen.method, seen.contact) == ("exact", "Dana Cho")
