@@ -6,8 +6,9 @@ then fuzzy display-name matching among a short candidate list: the domain's
 company's contacts, or the contacts that share the name's key when the
 sender's domain is related to their company's (a subsidiary). A fuzzy
 score below the threshold, or a name with nothing else to back it (a
-free-mail sender, a From rewritten by a mailing list), becomes a candidate
-for the review queue instead of a link.
+free-mail sender), becomes a candidate for the review queue instead of a
+link. A From that a mailing list rewrote to its own address is linked to
+no one: the author's address, in Reply-To, is linked on its own.
 """
 
 from __future__ import annotations
@@ -104,8 +105,10 @@ class Ladder:
         if ignoring and _ignored(address, domain, directory):
             return Decision(skip="ignored")
         if seen.list_id and _is_list_address(address, seen.list_id):
-            review = self._by_name_only(seen, directory)
-            return Decision(review=review, list_rewritten=True)
+            # The list's address is no one's: accepting a review would give
+            # every later post to one author. The author's own address, in
+            # Reply-To, is linked as a participant of its own.
+            return Decision(skip="list address", list_rewritten=True)
 
         found = self._by_address(address, directory)
         if found is not None and found.company_id is not None:
@@ -169,11 +172,6 @@ class Ladder:
                 if decision.match is not None:
                     return decision
         return Decision(review=tuple(self._scored(seen, named, directory)[:3]))
-
-    def _by_name_only(self, seen: Seen, directory: Directory) -> tuple[Candidate, ...]:
-        key = name_key(seen.name)
-        named = directory.named(key) if key else []
-        return tuple(self._scored(seen, named, directory)[:3])
 
     def _scored(
         self, seen: Seen, candidates: list[ContactEntry], directory: Directory

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
+
+from inbox_crm.contacts.models import ReviewItem
 
 from tests.contacts.conftest import Mail, Seen
 
@@ -168,3 +171,6 @@ def test_a_list_that_rewrites_from_is_not_the_author(mail: Mail, tmp_path) -> No
     assert mail.link(message, "dev@lists.example.org").contact is None
     assert names(mail) == ["Ada Byron"], "the list is no one's contact"
     assert domains(mail) == []
+    with mail.database.session() as session:
+        proposed = session.scalars(select(ReviewItem.address)).all()
+    assert proposed == [], "accepting it would give Ada every post of the list"
