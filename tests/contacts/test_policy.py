@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from inbox_crm.contacts.models import ReviewItem
-
 from tests.contacts.conftest import Mail, Seen
 
 SAMPLE_OWN = ("sales@example.org",)
