@@ -155,7 +155,16 @@ class Linker:
                 result.methods[match.method] += 1
         if rows:
             session.execute(insert(ParticipantLink), rows)
-        log.debug("linked %d of %d participants", len(rows), len(seen))
+        log.info(
+            "linked %d of %d participants (%s); %d contacts and %d companies "
+            "created, %d queued for review",
+            len(rows),
+            len(seen),
+            ", ".join(f"{m} {n}" for m, n in sorted(result.methods.items())) or "-",
+            result.contacts_created,
+            result.companies_created,
+            result.reviews_queued,
+        )
         return result
 
     def _create(

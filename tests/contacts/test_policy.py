@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -154,7 +155,9 @@ def test_disposable_addresses_make_no_contact(mail: Mail) -> None:
     assert names(mail) == []
 
 
-def test_a_list_that_rewrites_from_is_not_the_author(mail: Mail, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_that_rewrites_from_is_not_the_author(
+    mail: Mail, tmp_path: Path
+) -> None:
     mail.import_csv(tmp_path, "Name,Email\nAda Byron,ada@acme.co.uk\n")
 
     message = mail.receive(
