@@ -42,6 +42,7 @@ class Score:
 
     links: Counter[str] = field(default_factory=Counter)
     right: Counter[str] = field(default_factory=Counter)
+    resolved_by: Counter[str] = field(default_factory=Counter)
     resolved: int = 0
     resolvable: int = 0
     by_case: dict[str, Counter[str]] = field(
@@ -55,6 +56,7 @@ class Score:
             self.resolvable += 1
             if (contact, company) == truth:
                 self.resolved += 1
+                self.resolved_by[method or "none"] += 1
                 self.by_case[case.case]["resolved"] += 1
         self.by_case[case.case]["total"] += 1
         if method is None:
@@ -72,6 +74,10 @@ class Score:
         links = self.links[method] if method else sum(self.links.values())
         right = self.right[method] if method else sum(self.right.values())
         return right / links if links else 1.0
+
+    def recall_of(self, method: str) -> float:
+        """The share of resolvable participants this method resolved."""
+        return self.resolved_by[method] / self.resolvable if self.resolvable else 0.0
 
     @property
     def recall(self) -> float:
@@ -262,6 +268,12 @@ def main() -> int:
     return 0 if ok else 1
 
 
+def _row(result: Score, method: str | None) -> str:
+    links = result.links[method] if method else sum(result.links.values())
+    recall = result.recall_of(method) if method else result.recall
+    return f"{links:>8}{result.precision(method):>11.4f}{recall:>9.4f}"
+
+
 def _print(figures: dict[str, object], ladder: Score, baseline: Score) -> None:
     data = figures["set"]
     print(f"labelled set: {data}")
@@ -274,19 +286,11 @@ def _print(figures: dict[str, object], ladder: Score, baseline: Score) -> None:
             f"{row['fuzzy_precision']:.4f} over {row['fuzzy_links']} links, "
             f"recall {row['recall']:.4f}"
         )
-    print(
-        f"{'method':<12}{'ladder links':>14}{'precision':>11}"
-        f"{'baseline links':>16}{'precision':>11}"
-    )
+    print(f"{'':<12}{'ladder':^30}{'baseline (exact + domain)':^30}")
+    print(f"{'method':<12}" + f"{'links':>8}{'precision':>11}{'recall':>9}" * 2)
     for method in ("exact", "secondary", "domain", "fuzzy"):
-        print(
-            f"{method:<12}{ladder.links[method]:>14}{ladder.precision(method):>11.4f}"
-            f"{baseline.links[method]:>16}{baseline.precision(method):>11.4f}"
-        )
-    print(
-        f"{'overall':<12}{sum(ladder.links.values()):>14}{ladder.precision():>11.4f}"
-        f"{sum(baseline.links.values()):>16}{baseline.precision():>11.4f}"
-    )
+        print(f"{method:<12}{_row(ladder, method)}{_row(baseline, method)}")
+    print(f"{'overall':<12}{_row(ladder, None)}{_row(baseline, None)}")
     print(
         f"recall: ladder {ladder.recall:.4f}, baseline {baseline.recall:.4f} "
         f"(+{(ladder.recall - baseline.recall) * 100:.1f} points)"
