@@ -161,7 +161,9 @@ class Generator:
             base = self._unique(stem)
             domains = [f"{base}.{rng.choice(SUFFIXES)}"]
             if rng.random() < 0.2:
-                domains.append(f"{base}.{rng.choice(('de', 'fr', 'nl', 'co.uk'))}")
+                other = f"{base}.{rng.choice(('de', 'fr', 'nl', 'co.uk'))}"
+                if other not in domains:
+                    domains.append(other)
             subsidiary = f"{base}-{rng.choice(('labs', 'digital', 'intl'))}.com"
             name = " ".join(part.capitalize() for part in base.split("-"))
             self.set.companies.append(CompanyRow(number, name, domains, subsidiary))

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.contacts.addresses import fold
+from inbox_crm.contacts.creation import company_name
 from inbox_crm.contacts.domains import is_free_mail, registrable_domain
-from inbox_crm.contacts.linker import Linker, LinkResult, company_name
+from inbox_crm.contacts.linker import Linker, LinkResult
 from inbox_crm.contacts.merge import merge_contacts
 from inbox_crm.contacts.models import Company, CompanyDomain, Contact, ContactAddress
 from inbox_crm.contacts.names import name_key

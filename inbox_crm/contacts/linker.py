@@ -11,31 +11,29 @@ import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import LinkingConfig
-from inbox_crm.contacts.addresses import fold, split
-from inbox_crm.contacts.directory import Directory
+from inbox_crm.contacts.addresses import split
+from inbox_crm.contacts.creation import Created, create_wanted
 from inbox_crm.contacts.domains import registrable_domain
-from inbox_crm.contacts.ladder import Decision, Ladder, LadderSettings, Match, Seen
+from inbox_crm.contacts.ladder import Candidate, Ladder, LadderSettings, Match, Seen
 from inbox_crm.contacts.lookup import load_directory
 from inbox_crm.contacts.models import (
-    Company,
-    CompanyDomain,
-    Contact,
-    ContactAddress,
     ParticipantLink,
     ReviewItem,
 )
-from inbox_crm.contacts.names import name_key, person_name
+from inbox_crm.contacts.names import person_name
 from inbox_crm.contacts.policy import CreatePolicy
-from inbox_crm.storage.models import Message, Participant
+from inbox_crm.storage.models import Message, Participant, utcnow
 
 log = logging.getLogger(__name__)
 
 RELINK_CHUNK = 2000
+BULK = {"render_nulls": True}
 
 
 @dataclass
@@ -138,23 +136,33 @@ class Linker:
             return result
         directory = load_directory(session, seen, self.config.fold_plus_tags)
         pending = _pending_reviews(session, {item.address for item in seen})
+        decided = [(item, self.ladder.decide(item, directory)) for item in seen]
+        made = Created()
+        if create:
+            made = create_wanted(session, decided, self.policy, directory)
+            result.contacts_created = made.contacts
+            result.companies_created = made.companies
         rows: list[dict[str, object]] = []
-        for item in seen:
-            decision = self.ladder.decide(item, directory)
+        reviews: list[dict[str, object]] = []
+        now = utcnow()
+        for item, decision in decided:
             match = decision.match
-            if create and self.policy.contact(item, decision):
-                match = self._create(session, item, decision, directory, result)
+            if not decision.skip and (match is None or match.contact_id is None):
+                match = made.matches.get(item.address.lower(), match)
             for candidate in decision.review:
                 key = (item.address, candidate.contact_id)
                 if key not in pending:
                     pending.add(key)
-                    session.add(_review(item, candidate.contact_id, candidate.score))
-                    result.reviews_queued += 1
+                    reviews.append(_review(item, candidate, now))
             if match is not None:
-                rows.append(_link_row(item.participant_id, match))
+                rows.append(_link_row(item.participant_id, match, now))
                 result.methods[match.method] += 1
+        # render_nulls keeps rows with and without a contact in one statement.
         if rows:
-            session.execute(insert(ParticipantLink), rows)
+            session.execute(insert(ParticipantLink).execution_options(**BULK), rows)
+        if reviews:
+            session.execute(insert(ReviewItem).execution_options(**BULK), reviews)
+            result.reviews_queued = len(reviews)
         log.info(
             "linked %d of %d participants (%s); %d contacts and %d companies "
             "created, %d queued for review",
@@ -166,41 +174,6 @@ class Linker:
             result.reviews_queued,
         )
         return result
-
-    def _create(
-        self,
-        session: Session,
-        seen: Seen,
-        decision: Decision,
-        directory: Directory,
-        result: LinkResult,
-    ) -> Match:
-        """A new contact (and company) for this participant, and its link."""
-        company_id = decision.match.company_id if decision.match else None
-        if company_id is None and self.policy.company(decision):
-            assert decision.company_domain is not None
-            company_id = directory.domains.get(decision.company_domain)
-            if company_id is None:
-                company_id = _new_company(session, decision.company_domain)
-                directory.add_company(company_id, [decision.company_domain])
-                result.companies_created += 1
-
-        address = seen.address.lower()
-        name = person_name(seen.name)
-        contact = Contact(
-            name=name, name_key=name_key(name), company_id=company_id, source="auto"
-        )
-        contact.addresses = [
-            ContactAddress(
-                address=address, folded=fold(address), primary=True, source="auto"
-            )
-        ]
-        session.add(contact)
-        session.flush()
-        directory.add_contact(contact.id, name, company_id, [(address, True)])
-        result.contacts_created += 1
-        log.info("contact %s created for %s", contact.id, address)
-        return Match("exact", 1.0, contact.id, company_id)
 
 
 def _unlinked(session: Session, condition: object) -> list[Seen]:
@@ -253,41 +226,29 @@ def _pending_reviews(session: Session, addresses: set[str]) -> set[tuple[str, in
     return found
 
 
-def _review(seen: Seen, contact_id: int, score: float) -> ReviewItem:
+def _review(seen: Seen, candidate: Candidate, now: datetime) -> dict[str, object]:
     log.info(
         "review queued: %s may be contact %s (score %.2f)",
         seen.address,
-        contact_id,
-        score,
+        candidate.contact_id,
+        candidate.score,
     )
-    return ReviewItem(
-        address=seen.address.lower(),
-        name=person_name(seen.name),
-        contact_id=contact_id,
-        score=round(score, 4),
-    )
-
-
-def _link_row(participant_id: int, match: Match) -> dict[str, object]:
     return {
+        "address": seen.address.lower(),
+        "name": person_name(seen.name),
+        "contact_id": candidate.contact_id,
+        "score": round(candidate.score, 4),
+        "status": "pending",
+        "created_at": now,
+    }
+
+
+def _link_row(participant_id: int, match: Match, now: datetime) -> dict[str, object]:
+    return {
+        "created_at": now,
         "participant_id": participant_id,
         "contact_id": match.contact_id,
         "company_id": match.company_id,
         "method": match.method,
         "score": round(match.score, 4),
     }
-
-
-def _new_company(session: Session, domain: str) -> int:
-    company = Company(name=company_name(domain), source="auto")
-    company.domains = [CompanyDomain(domain=domain)]
-    session.add(company)
-    session.flush()
-    log.info("company %s created for %s", company.id, domain)
-    return company.id
-
-
-def company_name(domain: str) -> str:
-    """A first name for a company known only by its domain: acme.co.uk gives Acme."""
-    label = domain.split(".")[0]
-    return "-".join(part.capitalize() for part in label.split("-")) or domain
