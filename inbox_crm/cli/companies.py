@@ -14,12 +14,14 @@ from inbox_crm.cli.cards import print_card
 from inbox_crm.cli.contacts import EXPORT_FORMAT
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.contacts.card import company_card
+from inbox_crm.contacts.edit import Changes, edit_company
 from inbox_crm.contacts.export import (
     company_record,
     iter_companies,
     write_companies_csv,
 )
 from inbox_crm.contacts.find import find_company
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.contacts.models import Company
 
 
@@ -71,6 +73,44 @@ def show_command(app: AppContext, ref: str, limit: int, output_format: str) -> N
     with app.database.session() as session:
         card = company_card(session, find_company(session, ref), limit)
     print_card(card, output_format)
+
+
+@companies_group.command("edit")
+@click.argument("ref")
+@click.option("--name", help="A new name.")
+@click.option("--notes", help="Replace the notes.")
+@click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
+@click.option("--untag", "remove_tags", multiple=True, help="Remove a tag.")
+@click.option("--add-domain", "add_domains", multiple=True, help="Add a domain.")
+@click.option("--remove-domain", "remove_domains", multiple=True, help="Remove one.")
+@pass_app
+def edit_command(
+    app: AppContext,
+    ref: str,
+    name: str | None,
+    notes: str | None,
+    add_tags: tuple[str, ...],
+    remove_tags: tuple[str, ...],
+    add_domains: tuple[str, ...],
+    remove_domains: tuple[str, ...],
+) -> None:
+    """Rename a company, change its tags and notes, add or remove domains.
+
+    Mail already stored from an added domain is linked to the company.
+    """
+    changes = Changes(
+        name=name, notes=notes, add_tags=add_tags, remove_tags=remove_tags
+    )
+    config = app.config
+    with app.database.session() as session, session.begin():
+        company = find_company(session, ref)
+        edit_company(session, company, changes, add_domains, remove_domains)
+        linked = 0
+        if add_domains:
+            linker = Linker(config.linking, config.own_addresses)
+            linked = linker.relink(session).linked
+        line = f"company {company.id} ({company.name}) saved"
+    click.echo(f"{line}; {linked} message links back-filled" if add_domains else line)
 
 
 @click.command("companies")

@@ -15,6 +15,7 @@ from inbox_crm.cli.cards import print_card
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.contacts.card import contact_card
 from inbox_crm.contacts.csvfile import FIELDS, read_csv
+from inbox_crm.contacts.edit import Changes, edit_contact
 from inbox_crm.contacts.export import (
     contact_record,
     iter_contacts,
@@ -161,6 +162,45 @@ def merge_command(app: AppContext, keep: str, other: str) -> None:
     click.echo(f"contact {gone_id} merged into {kept.id} ({kept.name}): {addresses}")
 
 
+@contacts_group.command("edit")
+@click.argument("ref")
+@click.option("--name", help="A new name.")
+@click.option("--company", metavar="REF", help="Move to this company (id or domain).")
+@click.option("--owner", help="Who looks after the contact ('' for no one).")
+@click.option("--notes", help="Replace the notes.")
+@click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
+@click.option("--untag", "remove_tags", multiple=True, help="Remove a tag.")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a custom field (repeatable); KEY= removes it.",
+)
+@click.option("--primary", metavar="ADDRESS", help="Make this address the primary.")
+@pass_app
+def edit_command(
+    app: AppContext,
+    ref: str,
+    name: str | None,
+    company: str | None,
+    owner: str | None,
+    notes: str | None,
+    add_tags: tuple[str, ...],
+    remove_tags: tuple[str, ...],
+    fields: tuple[str, ...],
+    primary: str | None,
+) -> None:
+    """Change a contact's name, company, owner, notes, tags or custom fields."""
+    changes = Changes(name, owner, notes, add_tags, remove_tags, _pairs(fields))
+    with app.database.session() as session, session.begin():
+        contact = find_contact(session, ref)
+        moved_to = find_company(session, company) if company else None
+        edit_contact(session, contact, changes, moved_to, primary)
+        line = f"contact {contact.id} ({contact.name}) saved"
+    click.echo(line)
+
+
 @contacts_group.command("relink")
 @click.option(
     "--all", "everything", is_flag=True, help="Decide every automatic link afresh."
@@ -206,6 +246,18 @@ def _read(path: Path, mapping: dict[str, str]) -> list[ContactRecord]:
     if path.suffix.lower() in (".vcf", ".vcard"):
         return read_vcards(path)
     return read_csv(path, mapping)
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(
+                f"{value!r}: write KEY=VALUE", param_hint="--field"
+            )
+        pairs[key.strip()] = text.strip()
+    return pairs
 
 
 def _mapping(values: tuple[str, ...]) -> dict[str, str]:

@@ -217,9 +217,52 @@ def test_a_bad_row_is_reported_with_its_line(run: Run, tmp_path: Path) -> None:
     assert bad_map.exit_code == 2 and "HEADER=FIELD" in bad_map.output
 
 
+def test_editing_contacts_and_companies(imported: Run, tmp_path: Path) -> None:
+    imported("import", str(mail_folder(tmp_path)), "--mailbox", "work")
+
+    imported(
+        "contacts",
+        "edit",
+        "ada@acme.co.uk",
+        "--name",
+        "Ada King",
+        "--tag",
+        "board",
+        "--untag",
+        "vip",
+        "--field",
+        "tier=gold",
+        "--primary",
+        "ada.byron@gmail.com",
+    )
+    saved = imported(
+        "companies",
+        "edit",
+        "Acme",
+        "--name",
+        "Acme Ltd",
+        "--add-domain",
+        "acme-labs.com",
+    )
+    assert "message links back-filled" in saved.output
+
+    card = json.loads(imported("contacts", "show", "1", "--format", "json").stdout)
+    assert (card["name"], card["address"], card["tags"]) == (
+        "Ada King",
+        "ada.byron@gmail.com",
+        ["board"],
+    )
+    assert card["custom_fields"] == {"tier": "gold"}
+    assert card["company"]["name"] == "Acme Ltd"
+    bad = imported("contacts", "edit", "1", "--field", "oops", ok=False)
+    assert bad.exit_code == 2
+
+
 @pytest.mark.parametrize(
     "command",
     [
+        ["contacts", "edit"],
+        ["companies", "edit"],
         ["contacts", "import"],
         ["contacts", "list"],
         ["contacts", "show"],

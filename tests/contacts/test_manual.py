@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inbox_crm.contacts import ignore, review
+from inbox_crm.contacts.edit import Changes, edit_company, edit_contact
 from inbox_crm.contacts.find import find_company, find_contact
 from inbox_crm.contacts.manual import (
     link_address,
@@ -243,3 +244,48 @@ def test_ignoring_an_address_and_removing_it_again(mail: Mail) -> None:
         pytest.raises(ContactError, match="neither an email address nor"),
     ):
         ignore.add(session, "localhost")
+
+
+def test_editing_a_contact_moves_its_links_to_the_new_company(known: Mail) -> None:
+    message = known.receive("Ada <ada@acme.co.uk>")
+    with known.database.session() as session, session.begin():
+        ada = find_contact(session, "ada@acme.co.uk")
+        changes = Changes(
+            name="Ada King",
+            owner="tom@agency.example",
+            add_tags=["vip"],
+            fields={"tier": "gold"},
+        )
+        edit_contact(session, ada, changes, find_company(session, "Northwind"))
+
+    [edited] = [c for c in known.contacts() if c.primary_address == "ada@acme.co.uk"]
+    assert (edited.name, edited.owner, edited.tags) == (
+        "Ada King",
+        "tom@agency.example",
+        ["vip"],
+    )
+    assert edited.custom_fields == {"tier": "gold"}
+    assert known.link(message, "ada@acme.co.uk") == Seen(
+        "exact", 1.0, "Ada King", "Northwind"
+    )
+
+
+def test_a_primary_address_must_be_the_contacts(known: Mail) -> None:
+    with known.database.session() as session:
+        ada = find_contact(session, "ada@acme.co.uk")
+        with pytest.raises(ContactError, match="not an address of contact"):
+            edit_contact(session, ada, Changes(), primary="daniel@northwind.example")
+
+
+def test_a_company_gains_a_domain_but_never_a_free_or_taken_one(known: Mail) -> None:
+    with known.database.session() as session, session.begin():
+        acme = find_company(session, "acme.co.uk")
+        edit_company(session, acme, Changes(name="Acme Ltd"), ["mail.acme-labs.com"])
+    with known.database.session() as session:
+        acme = find_company(session, "acme-labs.com")
+        assert acme.name == "Acme Ltd"
+        assert [d.domain for d in acme.domains] == ["acme.co.uk", "acme-labs.com"]
+        with pytest.raises(ContactError, match="free-mail"):
+            edit_company(session, acme, Changes(), ["gmail.com"])
+        with pytest.raises(ContactError, match="belongs to company"):
+            edit_company(session, acme, Changes(), ["northwind.example"])
