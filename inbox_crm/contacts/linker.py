@@ -20,7 +20,14 @@ from inbox_crm.config import LinkingConfig
 from inbox_crm.contacts.addresses import split
 from inbox_crm.contacts.creation import Created, create_wanted
 from inbox_crm.contacts.domains import registrable_domain
-from inbox_crm.contacts.ladder import Candidate, Ladder, LadderSettings, Match, Seen
+from inbox_crm.contacts.ladder import (
+    Candidate,
+    Decision,
+    Ladder,
+    LadderSettings,
+    Match,
+    Seen,
+)
 from inbox_crm.contacts.lookup import load_directory
 from inbox_crm.contacts.models import (
     ParticipantLink,
@@ -142,21 +149,7 @@ class Linker:
             made = create_wanted(session, decided, self.policy, directory)
             result.contacts_created = made.contacts
             result.companies_created = made.companies
-        rows: list[dict[str, object]] = []
-        reviews: list[dict[str, object]] = []
-        now = utcnow()
-        for item, decision in decided:
-            match = decision.match
-            if not decision.skip and (match is None or match.contact_id is None):
-                match = made.matches.get(item.address.lower(), match)
-            for candidate in decision.review:
-                key = (item.address, candidate.contact_id)
-                if key not in pending:
-                    pending.add(key)
-                    reviews.append(_review(item, candidate, now))
-            if match is not None:
-                rows.append(_link_row(item.participant_id, match, now))
-                result.methods[match.method] += 1
+        rows, reviews = _rows(decided, made, pending, result)
         # render_nulls keeps rows with and without a contact in one statement.
         if rows:
             session.execute(insert(ParticipantLink).execution_options(**BULK), rows)
@@ -174,6 +167,34 @@ class Linker:
             result.reviews_queued,
         )
         return result
+
+
+Row = dict[str, object]
+
+
+def _rows(
+    decided: list[tuple[Seen, Decision]],
+    made: Created,
+    pending: set[tuple[str, int]],
+    result: LinkResult,
+) -> tuple[list[Row], list[Row]]:
+    """The link rows and the new review rows of a batch's decisions."""
+    rows: list[Row] = []
+    reviews: list[Row] = []
+    now = utcnow()
+    for item, decision in decided:
+        match = decision.match
+        if not decision.skip and (match is None or match.contact_id is None):
+            match = made.matches.get(item.address.lower(), match)
+        for candidate in decision.review:
+            key = (item.address, candidate.contact_id)
+            if key not in pending:
+                pending.add(key)
+                reviews.append(_review(item, candidate, now))
+        if match is not None:
+            rows.append(_link_row(item.participant_id, match, now))
+            result.methods[match.method] += 1
+    return rows, reviews
 
 
 def _unlinked(session: Session, condition: object) -> list[Seen]:
