@@ -25,6 +25,7 @@ TOP_KEYS = {
     "agent",
     "business",
     "database",
+    "linking",
     "mailboxes",
     "rules",
     "sync",
@@ -43,6 +44,18 @@ AGENT_KEYS = {
 }
 # RFC 2177: a client should re-issue IDLE at least every 29 minutes.
 IDLE_RENEWAL_MAX = 29 * 60
+LINKING_KEYS = {
+    "fold_plus_tags",
+    "fuzzy_threshold",
+    "review_threshold",
+    "own_domains",
+    "free_mail_domains",
+    "role_addresses",
+    "create_contacts",
+    "create_companies",
+}
+CREATE_CONTACTS = ("personal", "written", "never")
+CREATE_COMPANIES = ("auto", "never")
 MAILBOX_KEYS = {
     "host",
     "port",
@@ -145,6 +158,20 @@ class TicketsConfig:
 
 
 @dataclass(frozen=True)
+class LinkingConfig:
+    """How participants are linked to contacts and companies, and created."""
+
+    fold_plus_tags: bool = True
+    fuzzy_threshold: int = 97
+    review_threshold: int = 80
+    own_domains: tuple[str, ...] = ()
+    free_mail_domains: tuple[str, ...] = ()
+    role_addresses: tuple[str, ...] = ()
+    create_contacts: str = "personal"
+    create_companies: str = "auto"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, with the path it was read from."""
 
@@ -157,6 +184,7 @@ class Config:
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
     business: BusinessConfig = field(default_factory=BusinessConfig)
     users: dict[str, UserConfig] = field(default_factory=dict)
+    linking: LinkingConfig = field(default_factory=LinkingConfig)
 
     def user(self, name: str) -> UserConfig:
         try:
@@ -173,6 +201,13 @@ class Config:
             if mailbox in user.mailboxes:
                 return user
         return None
+
+    @property
+    def own_addresses(self) -> tuple[str, ...]:
+        """Every configured mailbox's own addresses."""
+        return tuple(
+            a for mailbox in self.mailboxes.values() for a in mailbox.addresses
+        )
 
     def mailbox(self, name: str) -> MailboxConfig:
         try:
@@ -251,6 +286,7 @@ def parse_config(document: dict[str, Any], path: Path) -> Config:
         business=business,
         users=users,
         agent=reader.agent(reader.table(document, "agent")),
+        linking=reader.linking(reader.table(document, "linking")),
     )
 
 
@@ -326,6 +362,53 @@ class _Reader:
         ):
             raise self.error(f"{at}.{key}", "must be a list of non-empty strings")
         return tuple(value)
+
+    def choice(
+        self, table: dict[str, Any], key: str, at: str, choices: tuple[str, ...]
+    ) -> str:
+        value = table.get(key, choices[0])
+        if value not in choices:
+            raise self.error(f"{at}.{key}", "must be one of " + ", ".join(choices))
+        return str(value)
+
+    def domains(self, table: dict[str, Any], key: str, at: str) -> tuple[str, ...]:
+        values = self.strings(table, key, at, ())
+        for value in values:
+            if "@" in value or "." not in value or " " in value:
+                raise self.error(
+                    f"{at}.{key}", f"{value!r} is not a domain like example.com"
+                )
+        return tuple(value.lower().strip(".") for value in values)
+
+    def linking(self, table: dict[str, Any]) -> LinkingConfig:
+        at = "linking"
+        self.no_unknown_keys(table, LINKING_KEYS, at)
+        fuzzy = self.integer(table, "fuzzy_threshold", at, 97, 50, 100)
+        review = self.integer(table, "review_threshold", at, 80, 0, 100)
+        if review > fuzzy:
+            raise self.error(
+                f"{at}.review_threshold",
+                f"must not be above fuzzy_threshold ({fuzzy})",
+            )
+        roles = self.strings(table, "role_addresses", at, ())
+        for role in roles:
+            if "@" in role:
+                raise self.error(
+                    f"{at}.role_addresses",
+                    f"{role!r}: give the part before the @ only, like 'accounts'",
+                )
+        return LinkingConfig(
+            fold_plus_tags=self.boolean(table, "fold_plus_tags", at, True),
+            fuzzy_threshold=fuzzy,
+            review_threshold=review,
+            own_domains=self.domains(table, "own_domains", at),
+            free_mail_domains=self.domains(table, "free_mail_domains", at),
+            role_addresses=tuple(role.lower() for role in roles),
+            create_contacts=self.choice(table, "create_contacts", at, CREATE_CONTACTS),
+            create_companies=self.choice(
+                table, "create_companies", at, CREATE_COMPANIES
+            ),
+        )
 
     def mailbox(self, name: str, table: dict[str, Any]) -> MailboxConfig:
         at = f"mailboxes.{name}"

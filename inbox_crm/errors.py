@@ -7,7 +7,9 @@
      ├── ImapError          an IMAP server refused us or the connection failed
      │    └── ImapTimeout   a command took longer than its guard
      ├── ParseError         a message could not be parsed (it is quarantined)
-     └── ImportSourceError  a file given to `inbox-crm import` cannot be read
+     ├── ImportSourceError  a file given to `inbox-crm import` cannot be read
+     └── ContactError       a contact, company or link request cannot be done
+          └── ContactImportError  a contacts file has a bad row (nothing imported)
 
 Messages say what to do next: which file, which key, which setting.
 """
@@ -43,3 +45,11 @@ class ParseError(InboxCrmError):
 
 class ImportSourceError(InboxCrmError):
     """A path given to `inbox-crm import` is not a readable mbox, Maildir or .eml."""
+
+
+class ContactError(InboxCrmError):
+    """A contact or company is unknown, or a link, merge or review cannot be done."""
+
+
+class ContactImportError(ContactError):
+    """A contacts file cannot be read, or one of its rows is bad."""

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from inbox_crm.contacts.models import ParticipantLink
 from inbox_crm.storage.models import Message, Participant
 from inbox_crm.storage.queries import message_folders
 
+Links = Mapping[int, ParticipantLink]
 
-def message_record(message: Message, mailbox: str) -> dict[str, Any]:
-    """One message as exported: keys are part of the public contract."""
-    roles: dict[str, list[dict[str, str]]] = {"from": [], "to": [], "cc": []}
+
+def message_record(
+    message: Message, mailbox: str, links: Links | None = None
+) -> dict[str, Any]:
+    """One message as exported: keys are part of the public contract.
+
+    Each address carries its link from `links` (participant id to link):
+    contact {id, name, address}, company {id, name}, match {method, score},
+    each null when there is none.
+    """
+    roles: dict[str, list[dict[str, Any]]] = {"from": [], "to": [], "cc": []}
     for participant in message.participants:
         if participant.role in roles:
-            roles[participant.role].append(_address(participant))
+            roles[participant.role].append(_address(participant, links or {}))
     return {
         "id": message.id,
         "message_id": message.message_id,
@@ -37,8 +48,25 @@ def message_record(message: Message, mailbox: str) -> dict[str, Any]:
     }
 
 
-def _address(participant: Participant) -> dict[str, str]:
-    return {"address": participant.address, "name": participant.name}
+def _address(participant: Participant, links: Links) -> dict[str, Any]:
+    link = links.get(participant.id)
+    contact = link.contact if link else None
+    company = link.company if link else None
+    return {
+        "address": participant.address,
+        "name": participant.name,
+        "contact": (
+            {"id": contact.id, "name": contact.name, "address": contact.primary_address}
+            if contact
+            else None
+        ),
+        "company": {"id": company.id, "name": company.name} if company else None,
+        "match": (
+            {"method": link.method, "score": link.score}
+            if link and (contact or company)
+            else None
+        ),
+    }
 
 
 def iso_utc(moment: datetime) -> str:

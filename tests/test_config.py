@@ -164,3 +164,64 @@ def test_starter_config_is_valid(tmp_path: Path) -> None:
     starter = resources.files("inbox_crm") / "starter" / "inbox-crm.toml"
     config = load_config(write(tmp_path, starter.read_text(encoding="utf-8")))
     assert list(config.mailboxes) == ["work"]
+
+
+def test_linking_defaults(tmp_path: Path) -> None:
+    linking = load_config(write(tmp_path, GOOD)).linking
+
+    assert (linking.fold_plus_tags, linking.fuzzy_threshold) == (True, 97)
+    assert (linking.create_contacts, linking.create_companies) == ("personal", "auto")
+
+
+def test_linking_settings_are_read(tmp_path: Path) -> None:
+    text = GOOD + (
+        "[linking]\n"
+        "fold_plus_tags = false\n"
+        "fuzzy_threshold = 99\n"
+        "review_threshold = 85\n"
+        'own_domains = ["Agency.Example"]\n'
+        'free_mail_domains = ["mail.isp.example"]\n'
+        'role_addresses = ["Accounts-Payable"]\n'
+        'create_contacts = "written"\n'
+        'create_companies = "never"\n'
+    )
+
+    linking = load_config(write(tmp_path, text)).linking
+
+    assert linking.fold_plus_tags is False
+    assert (linking.fuzzy_threshold, linking.review_threshold) == (99, 85)
+    assert linking.own_domains == ("agency.example",)
+    assert linking.free_mail_domains == ("mail.isp.example",)
+    assert linking.role_addresses == ("accounts-payable",)
+    assert (linking.create_contacts, linking.create_companies) == ("written", "never")
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "hint"),
+    [
+        ("colour = 1\n", "linking.colour", "allowed:"),
+        ('create_contacts = "all"\n', "linking.create_contacts", "personal, written"),
+        ('create_companies = "yes"\n', "linking.create_companies", "auto, never"),
+        ("fuzzy_threshold = 0.9\n", "linking.fuzzy_threshold", "whole number"),
+        ("fuzzy_threshold = 101\n", "linking.fuzzy_threshold", "between 50 and 100"),
+        ("review_threshold = 99\n", "linking.review_threshold", "not be above"),
+        ('fold_plus_tags = "yes"\n', "linking.fold_plus_tags", "true or false"),
+        ('own_domains = ["me@agency.example"]\n', "linking.own_domains", "domain"),
+        (
+            'role_addresses = ["x@y.example"]\n',
+            "linking.role_addresses",
+            "before the @",
+        ),
+    ],
+)
+def test_bad_linking_value_names_file_key_and_what_is_allowed(
+    tmp_path: Path, extra: str, key: str, hint: str
+) -> None:
+    path = write(tmp_path, GOOD + "[linking]\n" + extra)
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    assert str(path) in str(caught.value)
+    assert key in str(caught.value)
+    assert hint in str(caught.value)

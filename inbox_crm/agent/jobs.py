@@ -9,7 +9,7 @@ two agents on one database never do the same work.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from inbox_crm.agent.records import JobRecorder
 from inbox_crm.config import Config, MailboxConfig
-from inbox_crm.ingest.pipeline import MessageObserver
+from inbox_crm.ingest.steps import Steps
 from inbox_crm.storage.db import Database
 
 Trigger = Any  # an APScheduler 3 trigger (the library ships no type hints)
@@ -71,8 +71,8 @@ class AgentContext:
     holding: Callable[[str], bool]
     # Records runs that a job records itself (Job.record = False).
     recorder: JobRecorder
-    # Called on each message a sync stores, in its transaction (the rules).
-    observers: Sequence[MessageObserver] = ()
+    # Linking and the rules for each message a sync stores (None: neither).
+    steps: Steps | None = None
 
 
 JobSource = Callable[[AgentContext], Iterable[Job | Watch]]

@@ -121,12 +121,14 @@ class MailboxWorker:
 
     def _poller_for_pass(self) -> Poller:
         if self._poller is None:
+            steps = self.context.steps
             self._poller = Poller(
                 self.context.database,
                 self.mailbox,
                 self.context.config.sync,
                 stop=self.stopping,
-                observers=self.context.observers,
+                linker=steps.linker if steps else None,
+                observers=steps.observers if steps else (),
             )
         return self._poller
 

@@ -29,7 +29,7 @@ from inbox_crm.agent.scheduler import Scheduler
 from inbox_crm.agent.timing import first_run
 from inbox_crm.config import Config, MailboxConfig
 from inbox_crm.errors import ConfigError
-from inbox_crm.ingest.pipeline import MessageObserver
+from inbox_crm.ingest.steps import Steps
 from inbox_crm.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,10 @@ class Agent:
         database: Database,
         mailboxes: Sequence[MailboxConfig],
         sources: Sequence[JobSource] = JOB_SOURCES,
-        observers: Sequence[MessageObserver] = (),
+        steps: Steps | None = None,
     ) -> None:
         self.config = config
-        self.observers = tuple(observers)
+        self.steps = steps
         self.database = database
         self.mailboxes = tuple(mailboxes)
         self.sources = tuple(sources)
@@ -111,7 +111,7 @@ class Agent:
             spawn=self._spawn,
             holding=self.holding,
             recorder=self.scheduler.recorder,
-            observers=self.observers,
+            steps=self.steps,
         )
 
     def _collect(self, context: AgentContext) -> None:

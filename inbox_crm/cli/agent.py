@@ -8,7 +8,7 @@ import click
 
 from inbox_crm.agent.runner import Agent
 from inbox_crm.cli.context import AppContext, pass_app
-from inbox_crm.rules.hook import RulesHook, configured_engine
+from inbox_crm.ingest.steps import configured_steps
 
 
 @click.command("run")
@@ -35,6 +35,6 @@ def run_command(app: AppContext, names: tuple[str, ...]) -> None:
     if not mailboxes:
         raise click.UsageError(f"{config.path} configures no [mailboxes.NAME] yet")
     # Invalid rules stop the agent before it touches any mail.
-    hook = RulesHook(configured_engine(config))
-    agent = Agent(config, app.database, mailboxes, observers=[hook])
+    steps = configured_steps(config)
+    agent = Agent(config, app.database, mailboxes, steps=steps)
     asyncio.run(agent.run())

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from inbox_crm.cli.cards import print_card
 from inbox_crm.demo.run import DEFAULT_DIRECTORY, run_demo
 from inbox_crm.demo.summary import DemoSummary
 
@@ -64,6 +65,10 @@ def print_summary(console: Console, summary: DemoSummary, directory: Path) -> No
     console.print(_counts(summary))
     console.print(_threads(summary))
     console.print(_recent(summary))
+    console.print(_history(summary))
+    if summary.card is not None:
+        console.print("\n[bold]A client card[/] (inbox-crm contacts show):")
+        print_card(summary.card, "table")
     _files_and_next_steps(console, summary, directory)
 
 
@@ -102,6 +107,18 @@ def _recent(summary: DemoSummary) -> Table:
     return table
 
 
+def _history(summary: DemoSummary) -> Table:
+    table = Table("Client history", "Count", title_justify="left")
+    imported = summary.contacts.get("import", 0)
+    created = summary.contacts.get("auto", 0)
+    table.add_row("Contacts from the address book", str(imported))
+    table.add_row("Contacts created from the mail", str(created))
+    table.add_row("Companies", str(summary.companies))
+    for method, count in sorted(summary.links.items()):
+        table.add_row(f"Participants linked: {method}", str(count))
+    return table
+
+
 def _files_and_next_steps(
     console: Console, summary: DemoSummary, directory: Path
 ) -> None:
@@ -113,6 +130,10 @@ def _files_and_next_steps(
         "messages list --limit 20",
         "messages list --format json --limit 3",
         "export messages > demo-messages.jsonl",
+        "contacts list",
+        f"contacts show {_card_address(summary)}",
+        "companies list",
+        "review list",
         "quarantine list",
     ):
         # One line each, never wrapped, so a command can be copied whole.
@@ -131,6 +152,11 @@ def _program() -> str:
         return shlex.quote(str(script.resolve().relative_to(Path.cwd())))
     except ValueError:
         return shlex.quote(str(script.resolve()))
+
+
+def _card_address(summary: DemoSummary) -> str:
+    card = summary.card or {}
+    return shlex.quote(str(card.get("address") or card.get("id") or 1))
 
 
 def _day(moment: datetime | None) -> str:

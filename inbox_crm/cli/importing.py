@@ -19,7 +19,7 @@ from inbox_crm.ingest.pipeline import (
     ensure_folder,
     ensure_mailbox,
 )
-from inbox_crm.rules.hook import RulesHook, configured_engine
+from inbox_crm.ingest.steps import configured_steps
 
 BATCH = 200
 
@@ -66,9 +66,10 @@ def import_command(
         mailbox_id = ensure_mailbox(session, name).id
     # Rules see imported mail too, but mail dated before they were enabled
     # fires none: `inbox-crm rules run --since DAY` applies them on request.
-    hook = RulesHook(configured_engine(config))
+    steps = configured_steps(config, own)
+    window = timedelta(days=config.sync.thread_window_days)
     ingestor = Ingestor(
-        mailbox_id, own, timedelta(days=config.sync.thread_window_days), [hook]
+        mailbox_id, own, window, linker=steps.linker, observers=steps.observers
     )
 
     total = BatchResult()

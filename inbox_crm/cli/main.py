@@ -14,9 +14,17 @@ from inbox_crm.cli.activities import (
     notifications_group,
 )
 from inbox_crm.cli.agent import run_command
+from inbox_crm.cli.companies import companies_group, export_companies
+from inbox_crm.cli.contacts import contacts_group, export_contacts
 from inbox_crm.cli.context import AppContext
 from inbox_crm.cli.demo import demo_command
 from inbox_crm.cli.importing import import_command
+from inbox_crm.cli.linking import (
+    ignore_group,
+    link_command,
+    review_group,
+    unlink_command,
+)
 from inbox_crm.cli.messages import export_group, messages_group
 from inbox_crm.cli.quarantine import quarantine_group
 from inbox_crm.cli.rules import rules_group
@@ -74,6 +82,14 @@ cli.add_command(import_command)
 cli.add_command(messages_group)
 cli.add_command(export_group)
 cli.add_command(quarantine_group)
+cli.add_command(contacts_group)
+cli.add_command(companies_group)
+cli.add_command(link_command)
+cli.add_command(unlink_command)
+cli.add_command(review_group)
+cli.add_command(ignore_group)
+export_group.add_command(export_contacts)
+export_group.add_command(export_companies)
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(status_command)

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.contacts.export import links_of
 from inbox_crm.export import message_record
+from inbox_crm.storage.models import Message
 from inbox_crm.storage.queries import iter_messages, mailbox_names, messages_query
 
 
@@ -47,10 +53,7 @@ def list_command(
     ).limit(limit)
     with app.database.session() as session:
         names = mailbox_names(session)
-        records = [
-            message_record(message, names[message.mailbox_id])
-            for message in iter_messages(session, query)
-        ]
+        records = list(_linked_records(session, query, names))
     if output_format == "json":
         print_json_lines(records)
         return
@@ -111,18 +114,26 @@ def export_messages(
     """Every stored message, oldest first, one JSON object a line.
 
     Keys: id, message_id, mailbox, folders, date (ISO 8601 UTC), date_source,
-    from {address, name}, to and cc [{address, name}], subject, thread_id,
-    in_reply_to, direction, kind, list_id, size, quarantined,
-    quarantine_reason.
+    from {address, name, contact, company, match}, to and cc [the same],
+    subject, thread_id, in_reply_to, direction, kind, list_id, size,
+    quarantined, quarantine_reason. contact is {id, name, address}, company
+    {id, name}, match {method, score}; each null when unlinked.
     """
     query = messages_query(mailbox=mailbox, since=_utc(since))
     with app.database.session() as session:
         names = mailbox_names(session)
-        count = print_json_lines(
-            message_record(message, names[message.mailbox_id])
-            for message in iter_messages(session, query)
-        )
+        count = print_json_lines(_linked_records(session, query, names))
     click.echo(f"{count} messages exported", err=True)
+
+
+def _linked_records(
+    session: Session, query: Select[Message], names: dict[int, str]
+) -> Iterator[dict[str, Any]]:
+    messages = iter_messages(session, query)
+    while chunk := list(islice(messages, 500)):
+        links = links_of(session, chunk)
+        for message in chunk:
+            yield message_record(message, names[message.mailbox_id], links)
 
 
 def _utc(day: datetime | None) -> datetime | None:

@@ -11,6 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.export import iso_utc
 from inbox_crm.ingest.reparse import reparse_quarantined
 from inbox_crm.storage.models import Mailbox, Message
@@ -84,5 +85,6 @@ def retry_command(app: AppContext) -> None:
     config = app.config
     window = timedelta(days=config.sync.thread_window_days)
     addresses = {name: box.addresses for name, box in config.mailboxes.items()}
-    released, remaining = reparse_quarantined(app.database, window, addresses)
+    linker = Linker(config.linking, config.own_addresses)
+    released, remaining = reparse_quarantined(app.database, window, addresses, linker)
     click.echo(f"{released} released from quarantine, {remaining} still quarantined")

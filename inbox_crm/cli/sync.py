@@ -17,7 +17,7 @@ from rich.progress import (
 from inbox_crm.cli.context import AppContext, pass_app
 from inbox_crm.config import MailboxConfig
 from inbox_crm.imap.poller import Poller, SyncReport
-from inbox_crm.rules.hook import RulesHook, configured_engine
+from inbox_crm.ingest.steps import Steps, configured_steps
 
 
 @click.command("sync")
@@ -43,12 +43,12 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
     if not mailboxes:
         raise click.UsageError(f"{config.path} configures no [mailboxes.NAME] yet")
 
-    # Invalid rules stop the agent before it touches any mail.
-    hook = RulesHook(configured_engine(config))
+    # Invalid rules stop the sync before it touches any mail.
+    steps = configured_steps(config)
     console = Console(stderr=True)
     failed = False
     for mailbox in mailboxes:
-        result = _sync_one(app, mailbox, console, no_progress, hook)
+        result = _sync_one(app, mailbox, console, no_progress, steps)
         _summary(result)
         failed = failed or bool(result.errors)
     if failed:
@@ -60,7 +60,7 @@ def _sync_one(
     mailbox: MailboxConfig,
     console: Console,
     no_progress: bool,
-    hook: RulesHook,
+    steps: Steps,
 ) -> SyncReport:
     with _progress(console, disabled=no_progress) as progress:
         tasks: dict[str, TaskID] = {}
@@ -76,7 +76,8 @@ def _sync_one(
             mailbox,
             app.config.sync,
             progress=report,
-            observers=[hook],
+            linker=steps.linker,
+            observers=steps.observers,
         )
         return asyncio.run(poller.run_once())
 

@@ -76,6 +76,8 @@ class Contact(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(500), default="", index=True)
+    # The name as matching compares it (see contacts.names.name_key).
+    name_key: Mapped[str] = mapped_column(String(500), default="", index=True)
     company_id: Mapped[int | None] = mapped_column(
         ForeignKey("companies.id", ondelete="SET NULL"), index=True
     )

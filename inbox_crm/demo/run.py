@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inbox_crm.config import Config, load_config
+from inbox_crm.contacts.linker import Linker
+from inbox_crm.demo.clients import import_address_book
 from inbox_crm.demo.sample import SampleMailbox, sample_mailbox
 from inbox_crm.demo.server import DemoServer
 from inbox_crm.demo.summary import DemoSummary, gather
@@ -65,6 +67,12 @@ async def run_demo(directory: Path, out: Report) -> DemoSummary:
             database_path=directory / DATABASE_NAME,
             loaded=len(sample.messages),
         )
+        out("Importing Maya's address book")
+        database = open_database(config.database_url)
+        try:
+            import_address_book(database, config)
+        finally:
+            database.dispose()
         with _environment(PASSWORD_ENV, password):
             summary.errors = await sync(config, out)
 
@@ -119,7 +127,9 @@ async def sync(config: Config, out: Report) -> list[str]:
         def progress(folder: str, done: int, total: int) -> None:
             out(f"Syncing {folder}: {done} of {total} messages")
 
-        poller = Poller(database, config.mailbox(MAILBOX), config.sync, progress)
+        linker = Linker(config.linking, config.own_addresses)
+        mailbox = config.mailbox(MAILBOX)
+        poller = Poller(database, mailbox, config.sync, progress, linker=linker)
         report = await poller.run_once()
     finally:
         database.dispose()
@@ -143,7 +153,8 @@ def _environment(name: str, value: str) -> Iterator[None]:
 CONFIG_TEMPLATE = f"""\
 # Written by `inbox-crm demo`. The demo mailbox lived on an IMAP server
 # inside that command and is gone now: commands that read the database
-# (messages, export, quarantine) work with this file; sync does not.
+# (messages, contacts, companies, export, quarantine) work with this file;
+# sync does not.
 
 [database]
 # No url: the data is in {DATABASE_NAME}, beside this file.

@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
+from inbox_crm.contacts.card import contact_card
+from inbox_crm.contacts.models import Company, Contact, ParticipantLink
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Mailbox, Message, Thread
 
 LARGEST_THREADS = 5
 RECENT_MESSAGES = 5
+CARD_MESSAGES = 5
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,10 @@ class DemoSummary:
     recent: list[MessageLine] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    contacts: dict[str, int] = field(default_factory=dict)
+    companies: int = 0
+    links: dict[str, int] = field(default_factory=dict)
+    card: dict[str, Any] | None = None
 
 
 def gather(database: Database, mailbox: str, summary: DemoSummary) -> None:
@@ -74,6 +82,32 @@ def gather(database: Database, mailbox: str, summary: DemoSummary) -> None:
         )
         summary.largest_threads = _largest_threads(session, mailbox_id)
         summary.recent = _recent(session, readable)
+        _client_history(session, summary)
+
+
+def _client_history(session: Session, summary: DemoSummary) -> None:
+    """Contacts by how they came, companies, links by method, the busiest card."""
+    by_source = select(Contact.source, func.count(Contact.id)).group_by(Contact.source)
+    summary.contacts = {source: n for source, n in session.execute(by_source)}
+    summary.companies = session.scalar(select(func.count(Company.id))) or 0
+    methods = select(ParticipantLink.method, func.count()).group_by(
+        ParticipantLink.method
+    )
+    summary.links = {method: n for method, n in session.execute(methods)}
+    busiest = (
+        select(ParticipantLink.contact_id)
+        .where(ParticipantLink.contact_id.is_not(None))
+        .group_by(ParticipantLink.contact_id)
+        .order_by(func.count().desc(), ParticipantLink.contact_id)
+        .limit(1)
+    )
+    contact_id = session.scalar(busiest)
+    contact = session.get(Contact, contact_id) if contact_id else None
+    if contact is not None:
+        card = contact_card(session, contact, CARD_MESSAGES)
+        # When the run made the contact says nothing about the sample.
+        card.pop("created_at")
+        summary.card = card
 
 
 def _count(session: Session, condition: ColumnElement[bool]) -> int:

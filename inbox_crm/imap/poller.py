@@ -18,6 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import MailboxConfig, SyncConfig
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.errors import ImapError
 from inbox_crm.imap.client import (
     FetchedMessage,
@@ -87,6 +88,7 @@ class Poller:
         retries: int = 5,
         backoff: float = 0.5,
         stop: StopCheck | None = None,
+        linker: Linker | None = None,
         observers: Sequence[MessageObserver] = (),
     ) -> None:
         self.database = database
@@ -102,7 +104,8 @@ class Poller:
             self.mailbox_id,
             mailbox.addresses,
             timedelta(days=sync.thread_window_days),
-            observers,
+            linker=linker,
+            observers=observers,
         )
         self.connection: ImapConnection | None = None
 

@@ -1,4 +1,4 @@
-"""The ingestion pipeline: parse, classify, de-duplicate, store and thread.
+"""The ingestion pipeline: parse, classify, de-duplicate, store, thread and link.
 
 One batch is one transaction, and the caller advances its cursor inside the
 same transaction, so a crash at any point loses nothing and duplicates
@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from inbox_crm.config import LinkingConfig
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.errors import ParseError
 from inbox_crm.ingest.fingerprint import fingerprint, raw_fingerprint
 from inbox_crm.ingest.records import message_row, quarantine_row
@@ -62,18 +64,25 @@ class BatchResult:
 
 
 class Ingestor:
-    """Stores messages for one mailbox."""
+    """Stores messages for one mailbox, links their participants, runs observers.
+
+    Without a `linker`, participants are linked with the default settings.
+    The observers (the rules) see each new message once its batch is stored
+    and linked, in the same transaction.
+    """
 
     def __init__(
         self,
         mailbox_id: int,
         own_addresses: Iterable[str],
         thread_window: timedelta = timedelta(days=30),
+        linker: Linker | None = None,
         observers: Sequence[MessageObserver] = (),
     ) -> None:
         self.mailbox_id = mailbox_id
         self.own_addresses = tuple(own_addresses)
         self.thread_window = thread_window
+        self.linker = linker or Linker(LinkingConfig(), self.own_addresses)
         self.observers = tuple(observers)
 
     def ingest(self, session: Session, batch: Sequence[Incoming]) -> BatchResult:
@@ -90,8 +99,21 @@ class Ingestor:
                 log.exception("message at uid %s could not be stored", item.uid)
                 with session.begin_nested():
                     self._quarantine(session, item, f"storage failed: {exc}", result)
+        # Linking comes first: the rules read the contacts and companies.
+        self._link(session, result.new_ids)
         self._observe(session, result.new_ids)
         return result
+
+    def _link(self, session: Session, message_ids: list[int]) -> None:
+        try:
+            with session.begin_nested():
+                self.linker.link_messages(session, message_ids)
+        except Exception:  # a linking failure never costs a stored message
+            log.exception(
+                "participants of %d new messages could not be linked "
+                "(`inbox-crm contacts relink` tries again)",
+                len(message_ids),
+            )
 
     def _observe(self, session: Session, message_ids: list[int]) -> None:
         """Hand each new message, in order, to the observers (the rules)."""

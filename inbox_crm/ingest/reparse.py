@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.ingest.pipeline import Incoming, Ingestor
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Mailbox, Message
@@ -19,6 +20,7 @@ def reparse_quarantined(
     database: Database,
     window: timedelta,
     own_addresses: Mapping[str, Sequence[str]],
+    linker: Linker | None = None,
 ) -> tuple[int, int]:
     """Try each quarantined message again; return (released, still quarantined).
 
@@ -33,7 +35,8 @@ def reparse_quarantined(
 
     released = 0
     for message_id, mailbox_id, mailbox in rows:
-        ingestor = Ingestor(mailbox_id, own_addresses.get(mailbox, ()), window)
+        own = own_addresses.get(mailbox, ())
+        ingestor = Ingestor(mailbox_id, own, window, linker)
         with database.session() as session, session.begin():
             attempt = session.begin_nested()
             old = session.get_one(Message, message_id)

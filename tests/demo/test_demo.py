@@ -226,3 +226,27 @@ def test_the_server_answers_examine_with_uidvalidity_and_uidnext() -> None:
     assert uidvalidity > 0
     assert uidnext == 104  # pymap numbers a new folder's messages from 101
     assert found == 3
+
+
+def test_the_address_book_and_the_mail_make_the_client_history(
+    summary: DemoSummary, database: Database
+) -> None:
+    from inbox_crm.contacts.models import Contact
+    from inbox_crm.demo.clients import ADDRESS_BOOK
+    from inbox_crm.demo.people import PEOPLE, PROSPECTS
+
+    with database.session() as session:
+        contacts = {c.primary_address: c for c in session.scalars(select(Contact))}
+
+    book = {PEOPLE[key].address for key, _, _ in ADDRESS_BOOK}
+    assert {a for a, c in contacts.items() if c.source == "import"} == book
+    answered = {p.address for p in PROSPECTS} & set(contacts)
+    assert answered and all(contacts[a].source == "auto" for a in answered)
+    for key in ("me", "tom", "weekly", "ops", "front", "daemon", "print", "cloud"):
+        assert PEOPLE[key].address not in contacts, key
+    assert summary.contacts["import"] == len(ADDRESS_BOOK)
+    assert summary.links["exact"] > 0
+    assert summary.card is not None
+    assert summary.card["address"] == PEOPLE["priya"].address
+    assert summary.card["company"]["name"] == "Northwind Traders"
+    assert summary.card["message_count"] > 10

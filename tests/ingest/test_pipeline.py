@@ -22,8 +22,11 @@ def test_a_message_is_stored_with_its_participants(store: Store) -> None:
     [message] = store.messages()
     record = message_record(message, "work")
     assert record["message_id"] == "kickoff-1@client.example"
-    assert record["from"] == {"address": "ann@client.example", "name": "Ann Client"}
-    assert record["to"] == [
+    assert plain(record["from"]) == {
+        "address": "ann@client.example",
+        "name": "Ann Client",
+    }
+    assert [plain(entry) for entry in record["to"]] == [
         {"address": "maya@agency.example", "name": "Maya"},
         {"address": "bo@agency.example", "name": "Bo"},
     ]
@@ -34,6 +37,11 @@ def test_a_message_is_stored_with_its_participants(store: Store) -> None:
     assert record["quarantined"] is False
     with store.database.session() as session:
         assert session.get_one(Message, message.id).source.raw == raw
+
+
+def plain(entry: dict[str, object]) -> dict[str, object]:
+    """An exported address without its link (the linking tests cover that)."""
+    return {"address": entry["address"], "name": entry["name"]}
 
 
 def test_the_same_message_twice_is_stored_once(store: Store) -> None:

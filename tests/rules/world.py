@@ -8,51 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config, parse_config
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.contacts.models import (
     Company,
     CompanyDomain,
     Contact,
     ContactAddress,
-    ParticipantLink,
 )
 from inbox_crm.ingest.pipeline import BatchResult, Incoming, Ingestor
 from inbox_crm.rules.engine import RulesEngine
 from inbox_crm.rules.hook import RulesHook, configured_rules
 from inbox_crm.rules.outreach import OutreachQueue
 from inbox_crm.storage.db import Database
-from inbox_crm.storage.models import Message
 from tests.ingest.store import OWN, Store
 
 ME = "Maya <maya@agency.example>"
 ANN = "Ann Client <ann@client.example>"
-
-
-def link_by_address(session: Session, message: Message) -> None:
-    """Stands in for the linking ladder: exact address, then company domain."""
-    for participant in message.participants:
-        contact = session.scalars(
-            select(Contact)
-            .join(ContactAddress)
-            .where(ContactAddress.address == participant.address)
-        ).first()
-        domain = session.scalars(
-            select(CompanyDomain).where(CompanyDomain.domain == participant.domain)
-        ).first()
-        if contact is None and domain is None:
-            continue
-        session.add(
-            ParticipantLink(
-                participant_id=participant.id,
-                contact_id=contact.id if contact else None,
-                company_id=contact.company_id if contact else domain.company_id,  # type: ignore[union-attr]
-                method="exact" if contact else "domain",
-                score=1.0,
-            )
-        )
-    session.flush()
 
 
 class World:
@@ -68,6 +41,8 @@ class World:
             "rules": {"since": datetime(2026, 1, 1, tzinfo=UTC)},
             "business": {"timezone": "Europe/Berlin", "country": "DE"},
             "users": {"maya": {"email": "maya@agency.example", "mailboxes": ["work"]}},
+            # The tests make the contacts and companies they need themselves.
+            "linking": {"create_contacts": "never", "create_companies": "never"},
             "mailboxes": {
                 "work": {
                     "host": "localhost",
@@ -99,10 +74,13 @@ class World:
         return self._engine
 
     def add(self, raw: bytes, folder: str = "inbox") -> BatchResult:
-        """Ingest one message through the pipeline with linking and rules hooked."""
-        hooks = [link_by_address, RulesHook(self.engine)]
+        """Ingest one message through the pipeline, with linking and the rules."""
         self.store.ingestor = Ingestor(
-            self.store.mailbox_id, OWN, timedelta(days=30), hooks
+            self.store.mailbox_id,
+            OWN,
+            timedelta(days=30),
+            linker=Linker(self.config.linking, OWN),
+            observers=[RulesHook(self.engine)],
         )
         target = self.store.inbox if folder == "inbox" else self.store.sent
         item = Incoming(

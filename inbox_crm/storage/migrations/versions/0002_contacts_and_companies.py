@@ -55,6 +55,7 @@ def upgrade() -> None:
         "contacts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=500), nullable=False),
+        sa.Column("name_key", sa.String(length=500), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=True),
         sa.Column("owner", sa.String(length=320), nullable=True),
         sa.Column("tags", sa.JSON(), nullable=False),
@@ -72,6 +73,9 @@ def upgrade() -> None:
             batch_op.f("ix_contacts_company_id"), ["company_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_contacts_name"), ["name"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_contacts_name_key"), ["name_key"], unique=False
+        )
 
     op.create_table(
         "contact_addresses",
@@ -160,6 +164,7 @@ def downgrade() -> None:
 
     op.drop_table("contact_addresses")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contacts_name_key"))
         batch_op.drop_index(batch_op.f("ix_contacts_name"))
         batch_op.drop_index(batch_op.f("ix_contacts_company_id"))
 

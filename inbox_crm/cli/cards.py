@@ -1,0 +1,78 @@
+"""Printing a client card (contact or company) for people or as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+AWAITING_SHOWN = 5
+
+
+def print_card(card: dict[str, Any], output_format: str) -> None:
+    """The card as one JSON object, or as text and tables."""
+    if output_format == "json":
+        click.echo(json.dumps(card, ensure_ascii=False, default=str))
+        return
+    console = Console()
+    console.print(f"[bold]{card['name'] or '(no name)'}[/bold]  (id {card['id']})")
+    for label, value in _details(card):
+        console.print(f"  {label:<14}{value}")
+    console.print(f"  {'last inbound':<14}{_when(card['last_inbound'])}")
+    console.print(f"  {'last outbound':<14}{_when(card['last_outbound'])}")
+    waiting = card["awaiting_reply"]
+    if waiting:
+        console.print(f"[bold]Awaiting your reply[/bold] ({len(waiting)} threads)")
+        for entry in waiting[:AWAITING_SHOWN]:
+            console.print(f"  {_when(entry)}")
+        if len(waiting) > AWAITING_SHOWN:
+            console.print(f"  … {len(waiting) - AWAITING_SHOWN} older (--format json)")
+    shown = len(card["timeline"])
+    console.print(f"[bold]Timeline[/bold] ({shown} of {card['message_count']})")
+    table = Table("date (UTC)", "dir", "kind", "subject", "message", "thread")
+    for entry in card["timeline"]:
+        table.add_row(
+            entry["date"][:16].replace("T", " "),
+            "out" if entry["direction"] == "outbound" else "in",
+            entry["kind"],
+            entry["subject"][:60],
+            str(entry["message"]),
+            str(entry["thread_id"] or ""),
+        )
+    console.print(table)
+
+
+def _details(card: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    if "addresses" in card:
+        for entry in card["addresses"]:
+            mark = " (primary)" if entry["primary"] else ""
+            rows.append(("address", entry["address"] + mark))
+    if card.get("company"):
+        rows.append(
+            ("company", f"{card['company']['name']} (id {card['company']['id']})")
+        )
+    for domain in card.get("domains", []):
+        rows.append(("domain", domain))
+    for contact in card.get("contacts", []):
+        rows.append(("contact", f"{contact['name']} <{contact['address']}>"))
+    if card.get("owner"):
+        rows.append(("owner", card["owner"]))
+    for key in ("tags", "phones"):
+        if card.get(key):
+            rows.append((key, ", ".join(card[key])))
+    for key, value in (card.get("custom_fields") or {}).items():
+        rows.append((str(key)[:13], str(value)))
+    if card.get("notes"):
+        rows.append(("notes", card["notes"]))
+    return rows
+
+
+def _when(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "never"
+    date = entry["date"][:16].replace("T", " ")
+    return f"{date}  {entry['subject'][:60]}  (message {entry['message']})"

@@ -1,0 +1,204 @@
+"""Importing contact records: one transaction, then links back-filled.
+
+Rows that share an address describe one person; rows that name the same
+company add their domains to it. Any bad row stops the import before the
+database is touched, so nothing is ever half-imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inbox_crm.contacts.addresses import fold
+from inbox_crm.contacts.creation import company_name
+from inbox_crm.contacts.domains import is_free_mail, registrable_domain
+from inbox_crm.contacts.linker import Linker, LinkResult
+from inbox_crm.contacts.merge import merge_contacts
+from inbox_crm.contacts.models import Company, CompanyDomain, Contact, ContactAddress
+from inbox_crm.contacts.names import name_key
+from inbox_crm.contacts.records import ContactRecord
+from inbox_crm.errors import ContactImportError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportResult:
+    """What an import did."""
+
+    created: int = 0
+    updated: int = 0
+    merged: int = 0
+    companies_created: int = 0
+    links: LinkResult = field(default_factory=LinkResult)
+
+
+def import_records(
+    session: Session, records: list[ContactRecord], path: Path, linker: Linker
+) -> ImportResult:
+    """Store `records` in the session's transaction and back-fill links."""
+    result = ImportResult()
+    companies = _Companies(session, path, result)
+    for record in _combined(records):
+        company = companies.find(record)
+        _store(session, record, company, result)
+    session.flush()
+    given = {address for record in records for address in record.addresses}
+    result.links = linker.relink(session, addresses=given)
+    log.info(
+        "%s imported: %d contacts new, %d updated, %d links back-filled",
+        path,
+        result.created,
+        result.updated,
+        result.links.linked,
+    )
+    return result
+
+
+def _combined(records: list[ContactRecord]) -> list[ContactRecord]:
+    """One record per person: a row sharing an address adds to the earlier one."""
+    combined: list[ContactRecord] = []
+    owner: dict[str, ContactRecord] = {}
+    for record in records:
+        earlier = next((owner[a] for a in record.addresses if a in owner), None)
+        if earlier is None:
+            combined.append(record)
+            earlier = record
+        else:
+            _add(earlier, record)
+        for address in earlier.addresses:
+            owner[address] = earlier
+    return combined
+
+
+def _add(earlier: ContactRecord, later: ContactRecord) -> None:
+    earlier.name = earlier.name or later.name
+    earlier.addresses = list(dict.fromkeys([*earlier.addresses, *later.addresses]))
+    earlier.company = earlier.company or later.company
+    earlier.domains += [d for d in later.domains if d not in earlier.domains]
+    earlier.phones = list(dict.fromkeys([*earlier.phones, *later.phones]))
+    earlier.tags = list(dict.fromkeys([*earlier.tags, *later.tags]))
+    earlier.owner = earlier.owner or later.owner
+    earlier.notes = earlier.notes or later.notes
+    earlier.custom_fields = {**later.custom_fields, **earlier.custom_fields}
+
+
+class _Companies:
+    """Companies by name and domain, found or created as rows name them."""
+
+    def __init__(self, session: Session, path: Path, result: ImportResult) -> None:
+        self.session = session
+        self.path = path
+        self.result = result
+
+    def find(self, record: ContactRecord) -> Company | None:
+        domains = list(dict.fromkeys(registrable_domain(d) for d in record.domains))
+        owners = [(domain, self._by_domain(domain)) for domain in domains]
+        if record.company:
+            company = self._by_name(record.company)
+            for domain, owner in owners:
+                if owner is not None and (company is None or owner.id != company.id):
+                    raise ContactImportError(
+                        f"{self.path}:{record.line}: {domain} already belongs to "
+                        f"company {owner.id} ({owner.name}), not {record.company}"
+                    )
+            company = company or self._create(record.company)
+        else:
+            company = next((owner for _, owner in owners if owner), None)
+            if company is None and domains:
+                company = self._create(company_name(domains[0]))
+        if company is None:
+            return self._by_address_domain(record)
+        for domain, owner in owners:
+            if owner is None and domain and not is_free_mail(domain):
+                company.domains.append(CompanyDomain(domain=domain))
+        self.session.flush()
+        return company
+
+    def _by_name(self, name: str) -> Company | None:
+        query = select(Company).where(func.lower(Company.name) == name.lower())
+        return self.session.scalars(query.order_by(Company.id)).first()
+
+    def _by_domain(self, domain: str) -> Company | None:
+        query = (
+            select(Company).join(CompanyDomain).where(CompanyDomain.domain == domain)
+        )
+        return self.session.scalars(query).first()
+
+    def _by_address_domain(self, record: ContactRecord) -> Company | None:
+        for address in record.addresses:
+            company = self._by_domain(registrable_domain(address.rpartition("@")[2]))
+            if company is not None:
+                return company
+        return None
+
+    def _create(self, name: str) -> Company:
+        company = Company(name=name, source="import")
+        self.session.add(company)
+        self.session.flush()
+        self.result.companies_created += 1
+        return company
+
+
+def _store(
+    session: Session,
+    record: ContactRecord,
+    company: Company | None,
+    result: ImportResult,
+) -> Contact:
+    """Create the record's contact, or update the one that owns its addresses."""
+    owners = _owners(session, record.addresses)
+    if owners:
+        contact = owners[0]
+        for other in owners[1:]:
+            merge_contacts(session, contact, other)
+            result.merged += 1
+        result.updated += 1
+    else:
+        contact = Contact(name=record.name, source="import")
+        session.add(contact)
+        result.created += 1
+
+    if record.name:
+        contact.name = record.name
+        contact.name_key = name_key(record.name)
+    if company is not None:
+        contact.company_id = company.id
+    held = {address.address for address in contact.addresses}
+    for address in record.addresses:
+        if address not in held:
+            primary = not contact.addresses
+            contact.addresses.append(
+                ContactAddress(
+                    address=address,
+                    folded=fold(address),
+                    primary=primary,
+                    source="import",
+                )
+            )
+    if contact.source == "auto":
+        contact.source = "import"
+    contact.phones = list(dict.fromkeys([*(contact.phones or []), *record.phones]))
+    contact.tags = list(dict.fromkeys([*(contact.tags or []), *record.tags]))
+    contact.owner = record.owner or contact.owner
+    contact.notes = record.notes or contact.notes or ""
+    contact.custom_fields = {**(contact.custom_fields or {}), **record.custom_fields}
+    session.flush()
+    return contact
+
+
+def _owners(session: Session, addresses: list[str]) -> list[Contact]:
+    if not addresses:
+        return []
+    query = (
+        select(Contact)
+        .join(ContactAddress)
+        .where(ContactAddress.address.in_(addresses))
+        .order_by(Contact.id)
+    )
+    return list(dict.fromkeys(session.scalars(query)))

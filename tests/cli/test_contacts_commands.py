@@ -1,0 +1,290 @@
+"""The contacts, companies, link, review, ignore and export commands, end to end."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from inbox_crm.cli.main import cli
+from inbox_crm.errors import ContactImportError
+from tests.mailfactory import make_message
+
+CONTACTS = """\
+First Name,Last Name,E-mail Address,Company,Website,Labels
+Ada,Byron,ada@acme.co.uk;ada.byron@gmail.com,Acme,https://acme.co.uk,vip
+Daniel,Cho,daniel@northwind.example,Northwind,northwind.example,
+"""
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path: Path) -> Run:
+    config = tmp_path / "inbox-crm.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n\n'
+        "[mailboxes.work]\n"
+        'host = "127.0.0.1"\nsecurity = "none"\n'
+        'username = "maya@agency.example"\npassword_env = "UNUSED"\n',
+        encoding="utf-8",
+    )
+
+    def invoke(*args: str, ok: bool = True) -> Result:
+        result = CliRunner().invoke(cli, ["-q", "--config", str(config), *args])
+        if ok:
+            assert result.exit_code == 0, (result.output, result.exception)
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def imported(run: Run, tmp_path: Path) -> Run:
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS, encoding="utf-8")
+    result = run("contacts", "import", str(path))
+    assert "2 contacts new" in result.output
+    return run
+
+
+def lines(result: Result) -> list[dict[str, object]]:
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def mail_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    messages = [
+        ("Ada <ada.byron@gmail.com>", "Maya <maya@agency.example>", "Plans"),
+        ("Maya <maya@agency.example>", "Ada <ada@acme.co.uk>", "Re: Plans"),
+        ("Dan Cho <dc@northwind.example>", "maya@agency.example", "Hello"),
+    ]
+    for number, (sender, to, subject) in enumerate(messages):
+        raw = make_message(
+            sender=sender, to=to, subject=subject, message_id=f"<cli{number}@x>"
+        )
+        (folder / f"{number}.eml").write_bytes(raw)
+    return folder
+
+
+def test_import_list_show_and_export_contacts(imported: Run, tmp_path: Path) -> None:
+    listed = lines(imported("contacts", "list", "--format", "json"))
+    assert [(c["name"], c["address"]) for c in listed] == [
+        ("Ada Byron", "ada@acme.co.uk"),
+        ("Daniel Cho", "daniel@northwind.example"),
+    ]
+    card = json.loads(
+        imported("contacts", "show", "ada.byron@gmail.com", "--format", "json").stdout
+    )
+    assert (card["name"], card["company"]["name"], card["tags"]) == (
+        "Ada Byron",
+        "Acme",
+        ["vip"],
+    )
+    assert "Ada Byron" in imported("contacts", "show", "ada@acme.co.uk").stdout
+
+    exported = lines(imported("export", "contacts"))
+    assert [c["name"] for c in exported] == ["Ada Byron", "Daniel Cho"]
+    as_csv = imported("export", "contacts", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(as_csv)))
+    assert rows[0]["email"] == "ada@acme.co.uk; ada.byron@gmail.com"
+    again = tmp_path / "again.csv"
+    again.write_text(as_csv, encoding="utf-8")
+    assert (
+        "0 contacts new, 2 updated" in imported("contacts", "import", str(again)).output
+    )
+
+
+def test_companies_list_show_and_export(imported: Run) -> None:
+    listed = lines(imported("companies", "list", "--format", "json"))
+    assert [(c["name"], c["domains"]) for c in listed] == [
+        ("Acme", ["acme.co.uk"]),
+        ("Northwind", ["northwind.example"]),
+    ]
+    card = json.loads(
+        imported("companies", "show", "mail.acme.co.uk", "--format", "json").stdout
+    )
+    assert [c["name"] for c in card["contacts"]] == ["Ada Byron"]
+    rows = list(
+        csv.reader(
+            io.StringIO(imported("export", "companies", "--format", "csv").stdout)
+        )
+    )
+    assert rows[0] == ["id", "name", "domain", "tags", "notes"]
+    assert [row[1] for row in rows[1:]] == ["Acme", "Northwind"]
+    assert [c["name"] for c in lines(imported("export", "companies"))] == [
+        "Acme",
+        "Northwind",
+    ]
+
+
+def test_imported_mail_is_linked_and_exported_with_its_links(
+    imported: Run, tmp_path: Path
+) -> None:
+    imported("import", str(mail_folder(tmp_path)), "--mailbox", "work")
+
+    messages = {m["subject"]: m for m in lines(imported("export", "messages"))}
+
+    sender = messages["Plans"]["from"]
+    assert sender["contact"]["name"] == "Ada Byron"  # type: ignore[index]
+    assert sender["company"] == {"id": 1, "name": "Acme"}  # type: ignore[index]
+    assert sender["match"] == {"method": "secondary", "score": 1.0}  # type: ignore[index]
+    [recipient] = messages["Re: Plans"]["to"]  # type: ignore[misc]
+    assert recipient["match"]["method"] == "exact"
+    card = json.loads(imported("contacts", "show", "1", "--format", "json").stdout)
+    assert card["message_count"] == 2
+
+
+def test_review_accept_and_reject_from_the_command_line(
+    imported: Run, tmp_path: Path
+) -> None:
+    imported("import", str(mail_folder(tmp_path)), "--mailbox", "work")
+
+    [item] = lines(imported("review", "list", "--format", "json"))
+    assert (item["address"], item["contact"]["name"]) == (  # type: ignore[index]
+        "dc@northwind.example",
+        "Daniel Cho",
+    )
+    assert "dc@northwind.example" in imported("review", "list").stdout
+    accepted = imported("review", "accept", str(item["id"]))
+    assert "1 participants linked" in accepted.output
+    assert lines(imported("review", "list", "--format", "json")) == []
+    refused = imported("review", "reject", str(item["id"]), ok=False)
+    assert "already accepted" in str(refused.exception)
+
+
+def test_link_unlink_and_merge_from_the_command_line(
+    imported: Run, tmp_path: Path
+) -> None:
+    imported("import", str(mail_folder(tmp_path)), "--mailbox", "work")
+    messages = {m["subject"]: m["id"] for m in lines(imported("export", "messages"))}
+
+    linked = imported(
+        "link", str(messages["Hello"]), "--contact", "daniel@northwind.example"
+    )
+    assert "1 participants linked by hand" in linked.output
+    assert (
+        "linked by hand"
+        in imported("link", "helper@freelance.example", "--company", "Acme").output
+    )
+    unlinked = imported("unlink", "ada.byron@gmail.com")
+    assert "1 participants unlinked" in unlinked.output
+    imported("link", "ada.byron@gmail.com", "--contact", "daniel@northwind.example")
+    merged = imported("contacts", "merge", "ada@acme.co.uk", "daniel@northwind.example")
+    assert "merged into 1" in merged.output
+
+    [contact] = lines(imported("contacts", "list", "--format", "json"))
+    assert {a["address"] for a in contact["addresses"]} == {  # type: ignore[attr-defined]
+        "ada@acme.co.uk",
+        "daniel@northwind.example",
+        "ada.byron@gmail.com",
+    }
+    usage = imported("link", "ada@acme.co.uk", ok=False)
+    assert usage.exit_code == 2
+
+
+def test_ignore_add_list_purge_and_remove(imported: Run, tmp_path: Path) -> None:
+    imported("import", str(mail_folder(tmp_path)), "--mailbox", "work")
+
+    purged = imported("ignore", "add", "northwind.example", "--purge")
+    assert "purged 1 messages" in purged.output
+    assert [
+        e["value"] for e in lines(imported("ignore", "list", "--format", "json"))
+    ] == ["northwind.example"]
+    assert "Northwind" not in imported("companies", "list").stdout
+    imported("ignore", "remove", "northwind.example")
+    missing = imported("ignore", "remove", "northwind.example", ok=False)
+    assert "not on the ignore list" in missing.output
+    assert "participants linked" in imported("contacts", "relink", "--all").output
+
+
+def test_a_bad_row_is_reported_with_its_line(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("Name,Email\nAda,ada@acme.co.uk\nBen,ben@\n", encoding="utf-8")
+
+    result = run("contacts", "import", str(path), ok=False)
+
+    assert isinstance(result.exception, ContactImportError)
+    assert f"{path}:3" in str(result.exception)
+    assert lines(run("contacts", "list", "--format", "json")) == []
+    bad_map = run("contacts", "import", str(path), "--map", "Email", ok=False)
+    assert bad_map.exit_code == 2 and "HEADER=FIELD" in bad_map.output
+
+
+def test_editing_contacts_and_companies(imported: Run, tmp_path: Path) -> None:
+    imported("import", str(mail_folder(tmp_path)), "--mailbox", "work")
+
+    imported(
+        "contacts",
+        "edit",
+        "ada@acme.co.uk",
+        "--name",
+        "Ada King",
+        "--tag",
+        "board",
+        "--untag",
+        "vip",
+        "--field",
+        "tier=gold",
+        "--primary",
+        "ada.byron@gmail.com",
+    )
+    saved = imported(
+        "companies",
+        "edit",
+        "Acme",
+        "--name",
+        "Acme Ltd",
+        "--add-domain",
+        "acme-labs.com",
+    )
+    assert "message links back-filled" in saved.output
+
+    card = json.loads(imported("contacts", "show", "1", "--format", "json").stdout)
+    assert (card["name"], card["address"], card["tags"]) == (
+        "Ada King",
+        "ada.byron@gmail.com",
+        ["board"],
+    )
+    assert card["custom_fields"] == {"tier": "gold"}
+    assert card["company"]["name"] == "Acme Ltd"
+    bad = imported("contacts", "edit", "1", "--field", "oops", ok=False)
+    assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["contacts", "edit"],
+        ["companies", "edit"],
+        ["contacts", "import"],
+        ["contacts", "list"],
+        ["contacts", "show"],
+        ["contacts", "merge"],
+        ["contacts", "relink"],
+        ["companies", "list"],
+        ["companies", "show"],
+        ["link"],
+        ["unlink"],
+        ["review", "list"],
+        ["review", "accept"],
+        ["review", "reject"],
+        ["ignore", "add"],
+        ["ignore", "list"],
+        ["ignore", "remove"],
+        ["export", "contacts"],
+        ["export", "companies"],
+        ["export", "messages"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
