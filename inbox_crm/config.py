@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from inbox_crm.errors import ConfigError
+from inbox_crm.outreach.settings import (
+    OutreachConfig,
+    SmtpConfig,
+    read_outreach,
+    read_smtp,
+)
 
 DEFAULT_PATH = Path("inbox-crm.toml")
 ENV_VAR = "INBOX_CRM_CONFIG"
@@ -17,7 +23,7 @@ AUTH_METHODS = ("login", "plain", "xoauth2")
 DEFAULT_FOLDERS = ("INBOX", "\\Sent")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
-TOP_KEYS = {"database", "mailboxes", "sync"}
+TOP_KEYS = {"database", "mailboxes", "sync", "outreach"}
 DATABASE_KEYS = {"url"}
 SYNC_KEYS = {"batch_size", "timeout", "thread_window_days"}
 MAILBOX_KEYS = {
@@ -33,6 +39,7 @@ MAILBOX_KEYS = {
     "token_command",
     "folders",
     "addresses",
+    "smtp",
 }
 
 
@@ -53,6 +60,7 @@ class MailboxConfig:
     allow_insecure: bool = False
     folders: tuple[str, ...] = DEFAULT_FOLDERS
     addresses: tuple[str, ...] = ()
+    smtp: SmtpConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class Config:
     database_url: str
     mailboxes: dict[str, MailboxConfig] = field(default_factory=dict)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    outreach: OutreachConfig = field(default_factory=OutreachConfig)
 
     def mailbox(self, name: str) -> MailboxConfig:
         try:
@@ -132,7 +141,18 @@ def parse_config(document: dict[str, Any], path: Path) -> Config:
         if not isinstance(table, dict):
             raise reader.error(f"mailboxes.{name}", "must be a table of settings")
         mailboxes[name] = reader.mailbox(name, table)
-    return Config(path=path, database_url=url, mailboxes=mailboxes, sync=sync)
+
+    outreach_table = reader.table(document, "outreach")
+    outreach = read_outreach(reader, outreach_table, path.parent)
+    if outreach.mailbox is not None and outreach.mailbox not in mailboxes:
+        raise reader.error("outreach.mailbox", f"no mailbox named {outreach.mailbox!r}")
+    return Config(
+        path=path,
+        database_url=url,
+        mailboxes=mailboxes,
+        sync=sync,
+        outreach=outreach,
+    )
 
 
 class _Reader:
@@ -229,7 +249,12 @@ class _Reader:
         default_addresses = (username,) if "@" in username else ()
         addresses = self.strings(table, "addresses", at, default_addresses)
         ca_file = self.optional_string(table, "ca_file", at)
-        ca_path = self._ca_path(ca_file, f"{at}.ca_file")
+        ca_path = self.ca_path(ca_file, f"{at}.ca_file")
+        smtp = None
+        if "smtp" in table:
+            if not isinstance(table["smtp"], dict):
+                raise self.error(f"{at}.smtp", "must be a table, like [{at}.smtp]")
+            smtp = read_smtp(self, table["smtp"], f"{at}.smtp", table)
         return MailboxConfig(
             name=name,
             host=host,
@@ -241,6 +266,7 @@ class _Reader:
             allow_insecure=allow_insecure,
             folders=self.strings(table, "folders", at, DEFAULT_FOLDERS),
             addresses=tuple(address.lower() for address in addresses),
+            smtp=smtp,
             **secret,
         )
 
@@ -264,7 +290,7 @@ class _Reader:
             )
         return keys
 
-    def _ca_path(self, value: str | None, key: str) -> Path | None:
+    def ca_path(self, value: str | None, key: str) -> Path | None:
         if value is None:
             return None
         path = Path(value).expanduser()

@@ -7,7 +7,11 @@
      ├── ImapError          an IMAP server refused us or the connection failed
      │    └── ImapTimeout   a command took longer than its guard
      ├── ParseError         a message could not be parsed (it is quarantined)
-     └── ImportSourceError  a file given to `inbox-crm import` cannot be read
+     ├── ImportSourceError  a file given to `inbox-crm import` cannot be read
+     ├── TemplateError      a template is missing, malformed or uses an undefined value
+     ├── OutreachError      an outreach cannot be queued or changed as asked
+     │    └── OutreachRefused  the recipient must not get it (suppressed, role, ...)
+     └── SmtpError          the SMTP server refused the mailbox or could not be reached
 
 Messages say what to do next: which file, which key, which setting.
 """
@@ -43,3 +47,19 @@ class ParseError(InboxCrmError):
 
 class ImportSourceError(InboxCrmError):
     """A path given to `inbox-crm import` is not a readable mbox, Maildir or .eml."""
+
+
+class TemplateError(InboxCrmError):
+    """A template is missing, has a syntax error, or names an undefined value."""
+
+
+class OutreachError(InboxCrmError):
+    """An outreach cannot be queued, retried or cancelled as asked."""
+
+
+class OutreachRefused(OutreachError):
+    """The recipient must not get this mail: suppressed, a role address, and so on."""
+
+
+class SmtpError(InboxCrmError):
+    """The SMTP server could not be reached or refused the mailbox's login."""

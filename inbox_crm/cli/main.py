@@ -12,8 +12,11 @@ from inbox_crm.cli.context import AppContext
 from inbox_crm.cli.demo import demo_command
 from inbox_crm.cli.importing import import_command
 from inbox_crm.cli.messages import export_group, messages_group
+from inbox_crm.cli.outbox import outbox_group
+from inbox_crm.cli.outreach import outreach_group
 from inbox_crm.cli.quarantine import quarantine_group
 from inbox_crm.cli.setup import init_command
+from inbox_crm.cli.suppression import suppression_group
 from inbox_crm.cli.sync import sync_command
 from inbox_crm.errors import ConfigError, InboxCrmError
 from inbox_crm.logs import configure_logging
@@ -65,6 +68,9 @@ cli.add_command(import_command)
 cli.add_command(messages_group)
 cli.add_command(export_group)
 cli.add_command(quarantine_group)
+cli.add_command(outreach_group)
+cli.add_command(outbox_group)
+cli.add_command(suppression_group)
 cli.add_command(demo_command)
 
 

@@ -2,7 +2,9 @@
 
 from alembic import context
 
-import inbox_crm.contacts.models  # noqa: F401  (registers the client-history tables)
+# Importing the model modules registers their tables on Base.metadata.
+import inbox_crm.contacts.models
+import inbox_crm.outreach.models  # noqa: F401
 from inbox_crm.storage.models import Base
 
 connection = context.config.attributes["connection"]
