@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from inbox_crm.config import Config, load_config
+from inbox_crm.ingest.pipeline import Incoming, Ingestor, ensure_folder, ensure_mailbox
 from inbox_crm.outreach.flush import Flusher, FlushReport
+from inbox_crm.outreach.models import OutboxRow
+from inbox_crm.outreach.queue import queue_outreach
 from inbox_crm.storage.db import Database, open_database
+from inbox_crm.storage.models import Message
+from tests.mailfactory import make_message
 from tests.servers.dovecot import ImapAccount
 from tests.servers.smtp import SmtpServer
 
@@ -40,9 +46,23 @@ def write_config(
     *,
     imap: ImapAccount | None = None,
     smtp_extra: str = "",
-    outreach: str = "",
+    outreach: dict[str, object] | None = None,
 ) -> Path:
-    """An inbox-crm.toml for the test servers; sent_copy 'none' without IMAP."""
+    """An inbox-crm.toml for the test servers; sent_copy 'none' without IMAP.
+
+    Rate limits are off and retries immediate unless `outreach` says otherwise.
+    """
+    settings: dict[str, object] = {
+        "max_per_minute": 0,
+        "max_per_hour": 0,
+        "max_per_domain_per_hour": 0,
+        "retry_delay": 0,
+    }
+    settings.update(outreach or {})
+    outreach_lines = "\n".join(
+        f"{key} = {value!r}" if isinstance(value, int) else f'{key} = "{value}"'
+        for key, value in settings.items()
+    )
     host, port = (imap.host, imap.port) if imap else ("127.0.0.1", 1)
     user = imap.user if imap else "maya"
     sent_copy = "" if imap else 'sent_copy = "none"'
@@ -54,11 +74,7 @@ def write_config(
 url = "{db_url}"
 
 [outreach]
-max_per_minute = 0
-max_per_hour = 0
-max_per_domain_per_hour = 0
-retry_delay = 0
-{outreach}
+{outreach_lines}
 
 [mailboxes.work]
 host = "{host}"
@@ -97,12 +113,68 @@ def database(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def config(
+def configure(
     tmp_path: Path, db_url: str, smtp_server: SmtpServer, database: Database
-) -> Config:
-    return load_config(write_config(tmp_path, db_url, smtp_server))
+) -> Callable[..., Config]:
+    """Write a config for the test servers with these extra lines; load it."""
+
+    def make(**extra: str) -> Config:
+        return load_config(write_config(tmp_path, db_url, smtp_server, **extra))  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def config(configure: Callable[..., Config]) -> Config:
+    return configure()
 
 
 def flush(database: Database, config: Config, **options: object) -> FlushReport:
     flusher = Flusher(database, config, config.mailbox("work"), **options)  # type: ignore[arg-type]
     return asyncio.run(flusher.run())
+
+
+def queue_one(
+    database: Database,
+    config: Config,
+    template: str = "hello",
+    to: str | int = "Ann Lee <ann@client.example>",
+    **options: object,
+) -> int:
+    """Queue one outreach through the service interface; return its id."""
+    with database.session() as session, session.begin():
+        row = queue_outreach(session, config, template, to, **options)  # type: ignore[arg-type]
+        return row.id
+
+
+def get_row(database: Database, row_id: int) -> OutboxRow:
+    with database.session() as session:
+        return session.get_one(OutboxRow, row_id)
+
+
+def ingest(database: Database, raw: bytes, folder: str = "INBOX") -> Message:
+    """Store `raw` in mailbox "work" through the ingestion pipeline."""
+    with database.session() as session, session.begin():
+        mailbox_id = ensure_mailbox(session, "work").id
+        folder_id = ensure_folder(session, mailbox_id, folder).id
+        ingestor = Ingestor(mailbox_id, (OWN,), timedelta(days=30))
+        result = ingestor.ingest(session, [Incoming(raw=raw, folder_id=folder_id)])
+        assert result.new_ids, "the message was stored already"
+        message = session.get_one(Message, result.new_ids[0])
+        _ = message.participants
+        return message
+
+
+def reply_to(row: OutboxRow, sender: str, body: str, **headers: str) -> bytes:
+    """A reply to the mail of `row`, dated now."""
+    return make_message(
+        sender=sender,
+        to=f"Maya Lin <{OWN}>",
+        subject=f"Re: {row.subject}",
+        body=body,
+        message_id=f"<reply-{row.id}-{abs(hash((sender, body)))}@client.example>",
+        date=datetime.now(UTC),
+        in_reply_to=f"<{row.message_id}>",
+        references=f"<{row.message_id}>",
+        headers=headers or None,
+    )
