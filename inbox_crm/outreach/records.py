@@ -1,4 +1,4 @@
-"""The JSON records of outbox rows and suppressions, and the client card's list.
+"""The JSON records of outbox rows and suppressions, and the client cards' lists.
 
 The keys are part of the public contract (`--format json`, the README).
 """
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from inbox_crm.contacts.models import ContactAddress
+from inbox_crm.contacts.models import CompanyDomain, Contact, ContactAddress
 from inbox_crm.export import iso_utc
 from inbox_crm.outreach.models import OutboxRow, Suppression
 
@@ -71,6 +71,23 @@ def contact_outreach(session: Session, contact_id: int) -> list[dict[str, Any]]:
             or_(
                 OutboxRow.contact_id == contact_id,
                 func.lower(OutboxRow.to_address).in_(addresses),
+            )
+        )
+        .order_by(OutboxRow.created_at.desc(), OutboxRow.id.desc())
+    )
+    return [outbox_record(row) for row in session.scalars(query)]
+
+
+def company_outreach(session: Session, company_id: int) -> list[dict[str, Any]]:
+    """The company card's outreach: rows to its contacts or to its domains."""
+    contacts = select(Contact.id).where(Contact.company_id == company_id)
+    domains = select(CompanyDomain.domain).where(CompanyDomain.company_id == company_id)
+    query = (
+        select(OutboxRow)
+        .where(
+            or_(
+                OutboxRow.contact_id.in_(contacts),
+                OutboxRow.recipient_domain.in_(domains),
             )
         )
         .order_by(OutboxRow.created_at.desc(), OutboxRow.id.desc())

@@ -1,9 +1,10 @@
 """Sequences that stop on reply: a follow-up is cancelled once the contact answers.
 
 A reply counts when it is a personal message (not an auto-reply, bounce or
-list mail) in the follow-up's thread, dated after the follow-up was queued,
-from one of the contact's addresses or, with stop_on_reply = "company", from
-anyone at the contact's company (its domains, or its other contacts).
+list mail) in the follow-up's thread that is dated (to the second, as Date
+headers are) or was stored after the follow-up was queued, from one of the
+contact's addresses or, with stop_on_reply = "company", from anyone at the
+contact's company (its domains, or its other contacts).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ def stopping_reply(session: Session, row: OutboxRow, scope: str) -> Message | No
             Message.direction == "inbound",
             Message.kind == "normal",
             Message.quarantined.is_(False),
-            Message.date > row.created_at,
+            or_(
+                Message.date >= row.created_at.replace(microsecond=0),
+                Message.created_at > row.created_at,
+            ),
             senders,
         )
         .order_by(Message.date)

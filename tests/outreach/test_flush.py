@@ -11,7 +11,7 @@ from inbox_crm.config import Config
 from inbox_crm.outreach import suppression
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.storage.db import Database
-from inbox_crm.storage.models import Message
+from inbox_crm.storage.models import Message, Thread
 from tests.mailfactory import make_message
 from tests.outreach.conftest import OWN, flush, get_row, ingest, queue_one
 from tests.servers.smtp import SmtpServer
@@ -60,6 +60,19 @@ def test_a_follow_up_answers_the_last_message_of_its_thread(
     first = get_row(database, queue_one(database, config))
     flush(database, config)
     first = get_row(database, first.id)
+    # As if sent an hour ago, and answered a minute ago.
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with database.session() as session, session.begin():
+        session.execute(
+            update(Message)
+            .where(Message.id == first.stored_message_id)
+            .values(date=hour_ago)
+        )
+        session.execute(
+            update(Thread)
+            .where(Thread.id == first.thread_id)
+            .values(first_date=hour_ago, last_date=hour_ago)
+        )
     reply = ingest(
         database,
         _reply(first.message_id, "Re: Hello Ann", "<ann-1@client.example>"),
@@ -265,7 +278,7 @@ def _reply(parent_id: str, subject: str, message_id: str) -> bytes:
         subject=subject,
         body="Sounds good, tell me more.\n",
         message_id=message_id,
-        date=datetime.now(UTC),
+        date=datetime.now(UTC) - timedelta(minutes=1),
         in_reply_to=f"<{parent_id}>",
         references=f"<{parent_id}>",
     )
