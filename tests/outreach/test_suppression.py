@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from inbox_crm.config import Config
 from inbox_crm.errors import OutreachRefused
 from inbox_crm.outreach import suppression
