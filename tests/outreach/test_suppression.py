@@ -30,7 +30,7 @@ def test_a_suppressed_address_is_refused_until_removed(
     with database.session() as session, session.begin():
         suppression.suppress(session, "Ann@Client.example", "manual", "asked by phone")
 
-    with pytest.raises(OutreachRefused, match="ann@client.example is suppressed"):
+    with pytest.raises(OutreachRefused, match=r"ann@client\.example is suppressed"):
         queue_one(database, config)
 
     with database.session() as session, session.begin():
