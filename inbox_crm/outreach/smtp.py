@@ -102,6 +102,9 @@ class SmtpSession:
         try:
             await client.connect()
             await self._login(client)
+            # SMTPUTF8 and 8BITMIME are read from the EHLO after TLS and login.
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
         except ssl.SSLError as exc:
             client.close()
             raise SmtpError(f"TLS with {self.what} failed: {exc}{_ca_hint()}") from exc
@@ -114,7 +117,8 @@ class SmtpSession:
             ) from exc
         except (SMTPException, OSError) as exc:
             client.close()
-            raise SmtpError(f"cannot use {self.what}: {_explain(exc)}") from exc
+            hint = _ca_hint() if isinstance(exc.__cause__, ssl.SSLError) else ""
+            raise SmtpError(f"cannot use {self.what}: {_explain(exc)}{hint}") from exc
         self.client = client
         self.sent = 0
         log.debug("smtp %s connected (%s)", self.what, config.security)
@@ -138,8 +142,10 @@ class SmtpSession:
         address = envelope(sender, recipient, self.smtputf8)
         raw = build(address)
         try:
-            await client.mail(address.sender, options=_mail_options(client, address))
-            await client.rcpt(address.recipient)
+            encoding = "utf-8" if address.utf8 else "ascii"
+            options = _mail_options(client, address)
+            await client.mail(address.sender, options=options, encoding=encoding)
+            await client.rcpt(address.recipient, encoding=encoding)
         except SMTPResponseException as exc:
             await self._reset()
             raise _refused(exc) from exc
@@ -179,6 +185,8 @@ class SmtpSession:
         if config.auth == "none":
             return
         assert config.username is not None and self.secret is not None
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
         if config.auth == "xoauth2":
             await client.auth_xoauth2(config.username, self.secret)
         elif config.auth == "plain":

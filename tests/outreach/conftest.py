@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +46,7 @@ def write_config(
     smtp: SmtpServer,
     *,
     imap: ImapAccount | None = None,
-    smtp_extra: str = "",
+    smtp_settings: dict[str, object] | None = None,
     outreach: dict[str, object] | None = None,
 ) -> Path:
     """An inbox-crm.toml for the test servers; sent_copy 'none' without IMAP.
@@ -59,13 +60,18 @@ def write_config(
         "retry_delay": 0,
     }
     settings.update(outreach or {})
-    outreach_lines = "\n".join(
-        f"{key} = {value!r}" if isinstance(value, int) else f'{key} = "{value}"'
-        for key, value in settings.items()
-    )
+    sending: dict[str, object] = {
+        "host": smtp.host,
+        "port": smtp.port,
+        "security": "none",
+        "auth": "none",
+        "from_name": "Maya Lin",
+    }
+    if imap is None:
+        sending["sent_copy"] = "none"
+    sending.update(smtp_settings or {})
     host, port = (imap.host, imap.port) if imap else ("127.0.0.1", 1)
     user = imap.user if imap else "maya"
-    sent_copy = "" if imap else 'sent_copy = "none"'
     write_templates(directory / "templates")
     path = directory / "inbox-crm.toml"
     path.write_text(
@@ -74,7 +80,7 @@ def write_config(
 url = "{db_url}"
 
 [outreach]
-{outreach_lines}
+{_toml(settings)}
 
 [mailboxes.work]
 host = "{host}"
@@ -85,17 +91,16 @@ password_env = "{PASSWORD_ENV}"
 addresses = ["{OWN}"]
 
 [mailboxes.work.smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "none"
-auth = "none"
-from_name = "Maya Lin"
-{sent_copy}
-{smtp_extra}
+{_toml(sending)}
 """,
         encoding="utf-8",
     )
     return path
+
+
+def _toml(table: dict[str, object]) -> str:
+    """Key = value lines; JSON's string escapes are valid TOML ones."""
+    return "\n".join(f"{key} = {json.dumps(value)}" for key, value in table.items())
 
 
 @pytest.fixture

@@ -165,7 +165,7 @@ class SmtpServer:
         self.smtputf8 = smtputf8
         self.users = users
         self.handler = Handler()
-        self.starttls_counts: list[int] = []
+        self._starttls: list[int] = []
         self.port = free_port()
         self.controller: _Controller | None = None
 
@@ -181,6 +181,12 @@ class SmtpServer:
     def received(self) -> list[Received]:
         with self.handler.lock:
             return list(self.handler.received)
+
+    @property
+    def starttls_counts(self) -> list[int]:
+        """STARTTLS commands per client connection, in order."""
+        # The first connection is the Controller's own readiness probe.
+        return self._starttls[1:]
 
     def plan(self, stage: Stage, *replies: str) -> None:
         self.handler.plan(stage, *replies)
@@ -202,8 +208,9 @@ class SmtpServer:
         if self.users is not None:
             options["authenticator"] = self._authenticate
             options["auth_required"] = True
-            options["auth_require_tls"] = self.security != "plain"
-        self.controller = _Controller(self.handler, self.starttls_counts, **options)
+            # aiosmtpd counts only STARTTLS as TLS; implicit TLS is TLS too.
+            options["auth_require_tls"] = self.security == "starttls"
+        self.controller = _Controller(self.handler, self._starttls, **options)
         self.controller.start()
         return self
 
