@@ -100,7 +100,7 @@ def test_an_unknown_certificate_authority_is_refused(
     server = start(server_factory, tmp_path, security=security)
     config = configured(tmp_path, db_url, server, security=security)
 
-    with pytest.raises(SmtpError, match="certificate verify failed.*ca_file"):
+    with pytest.raises(SmtpError, match=r"certificate verify failed.*ca_file"):
         connect(config)
 
 
