@@ -1,8 +1,9 @@
 """A real SMTP server for tests: aiosmtpd's Controller on a loopback port.
 
 It records every mail it accepts and can be told to misbehave on demand: reply
-4xx or 5xx to RCPT or DATA, or drop the connection during DATA (after the
-mail arrived, before the reply). It can offer STARTTLS or implicit TLS with a
+4xx or 5xx to RCPT or DATA, drop the connection during DATA (after the mail
+arrived, before the reply: "drop"), or take the mail and then drop
+("accept-drop"). It can offer STARTTLS or implicit TLS with a
 certificate from a test CA, require AUTH, and offer SMTPUTF8 or not. A
 `file_to` callback plays the server that files accepted mail in Sent itself.
 """
@@ -62,7 +63,11 @@ class Handler:
         self.sessions = 0
 
     def plan(self, stage: Stage, *replies: str) -> None:
-        """Answer the next commands at `stage` with these replies ("drop": hang up)."""
+        """Answer the next commands at `stage` with these replies.
+
+        "drop" hangs up instead of replying; "accept-drop" (DATA only) takes
+        the mail, then hangs up.
+        """
         with self.lock:
             self.plans[stage].extend(replies)
 
@@ -106,7 +111,7 @@ class Handler:
             # The whole mail arrived; the client never hears whether we took it.
             server.transport.close()
             await asyncio.Event().wait()
-        if planned is not None:
+        if planned is not None and planned != "accept-drop":
             return planned
         mail = Received(
             mail_from=envelope.mail_from,
@@ -119,6 +124,10 @@ class Handler:
         with self.lock:
             self.received.append(mail)
             number = len(self.received)
+        if planned == "accept-drop":
+            # Taken (and filed), but the client never hears so.
+            server.transport.close()
+            await asyncio.Event().wait()
         return f"250 2.0.0 OK queued as Q{number}"
 
 
