@@ -93,7 +93,7 @@ def test_sigkill_during_flushes_loses_and_repeats_nothing(
         delivered_at_kill.append(len(smtp_server.received))
 
     final = run_flush(path, imap_account.password)
-    output, errors = final.communicate(timeout=300)
+    _, errors = final.communicate(timeout=300)
     assert final.returncode == 0, errors.decode()
 
     delivered = Counter(mail.message_id for mail in smtp_server.received)
