@@ -47,11 +47,8 @@ def template_context(
         "company": company_values(company) if company is not None else None,
         "thread": thread_values(thread) if thread is not None else None,
         "last_message": message_values(last) if last is not None else None,
-        "user": {
-            "name": sender.name,
-            "address": sender.address,
-            "mailbox": sender.mailbox,
-        },
+        "user": {"address": sender.address, "mailbox": sender.mailbox}
+        | known(name=sender.name),
         "unsubscribe": {"url": links.url, "mailto": links.mailto},
         "now": now or datetime.now(UTC),
     }
@@ -62,17 +59,25 @@ def contact_values(recipient: Recipient) -> dict[str, Any]:
     fields: dict[str, Any] = dict(contact.custom_fields or {}) if contact else {}
     name = recipient.name or (contact.name if contact else "")
     first, last = split_name(name)
-    return {
+    values = {
         "id": contact.id if contact else None,
-        "name": name,
-        "first_name": str(fields.get("first_name") or first),
-        "last_name": str(fields.get("last_name") or last),
         "address": recipient.address,
         "addresses": [a.address for a in contact.addresses] if contact else [],
         "owner": contact.owner if contact else None,
         "tags": list(contact.tags or []) if contact else [],
         "fields": fields,
     }
+    return values | known(
+        name=name,
+        first_name=str(fields.get("first_name") or first),
+        last_name=str(fields.get("last_name") or last),
+    )
+
+
+def known(**values: str) -> dict[str, str]:
+    """Only the values that are not empty: an unknown name stays undefined, so a
+    template that prints it without a default fails instead of leaving a gap."""
+    return {key: value for key, value in values.items() if value.strip()}
 
 
 def company_values(company: Company) -> dict[str, Any]:

@@ -25,10 +25,11 @@ OWN = "maya@agency.example"
 PASSWORD_ENV = "INBOX_CRM_TEST_OUTREACH_PASSWORD"
 
 TEMPLATES = {
-    "hello/subject.txt": "Hello {{ contact.first_name }}\n",
-    "hello/body.txt": "Dear {{ contact.name }},\n\n{{ user.name }}\n",
+    "hello/subject.txt": "Hello {{ contact.first_name | default('there') }}\n",
+    "hello/body.txt": "Dear {{ contact.name | default('client') }},\n\n"
+    "{{ user.name }}\n",
     "follow-up/subject.txt": "Re: {{ thread.subject }}\n",
-    "follow-up/body.txt": "Any news, {{ contact.first_name }}?\n",
+    "follow-up/body.txt": "Any news, {{ contact.first_name | default('there') }}?\n",
 }
 
 

@@ -99,6 +99,19 @@ def test_the_thread_and_its_last_message_are_in_the_context(
     assert row.in_reply_to == get_row(database, first).message_id
 
 
+def test_an_unknown_name_is_an_error_not_a_gap(
+    database: Database, config: Config
+) -> None:
+    write_templates(
+        config.outreach.templates,
+        {"bare/subject.txt": "Hi\n", "bare/body.txt": "Dear {{ contact.name }},\n"},
+    )
+
+    with pytest.raises(TemplateError, match=r"bare/body\.txt:1: .*'name'"):
+        queue_one(database, config, "bare", to="zed@solo.example")
+    assert outbox_size(database) == 0
+
+
 def test_an_unknown_contact_id_is_an_error(database: Database, config: Config) -> None:
     with pytest.raises(OutreachError, match="no contact with id 999"):
         queue_one(database, config, to=999)
@@ -118,7 +131,7 @@ def test_a_missing_value_stops_queueing_and_stores_nothing(
     # A plain address has no company: the card template cannot be filled.
     write_templates(config.outreach.templates, CONTEXT_TEMPLATE)
 
-    with pytest.raises(TemplateError, match="card/subject.txt:1"):
+    with pytest.raises(TemplateError, match=r"card/subject\.txt:1"):
         queue_one(database, config, "card", to="zed@solo.example")
 
     assert outbox_size(database) == 0

@@ -35,7 +35,7 @@ FULL = {
 }
 BARE = {
     **FULL,
-    "contact": {"name": "", "first_name": "", "address": "zed@solo.example"},
+    "contact": {"address": "zed@solo.example"},
     "company": None,
     "thread": None,
     "last_message": None,
