@@ -36,20 +36,22 @@ class Recovered:
     in_doubt: int = 0
 
 
-def claim_next(
+def claim_due(
     session: Session,
     mailbox_id: int,
     now: datetime,
     *,
     started: datetime,
+    count: int = 1,
     full_domains: frozenset[str] = frozenset(),
     only: Collection[int] | None = None,
-) -> int | None:
-    """Claim the next due row of the mailbox and return its id (caller commits).
+) -> list[int]:
+    """Claim up to `count` due rows of the mailbox; their ids, oldest due first.
 
-    Rows tried since `started` are passed over, so one flush tries a row once.
+    The caller commits. Rows tried since `started` are passed over, so one
+    flush tries a row once.
     """
-    candidates = _due(mailbox_id, now, started, full_domains)
+    candidates = _due(mailbox_id, now, started, full_domains, count)
     if only is not None:
         candidates = candidates.where(OutboxRow.id.in_(sorted(only)))
     claim = {
@@ -62,22 +64,39 @@ def claim_next(
         "updated_at": now,
     }
     if session.get_bind().dialect.name == "postgresql":
-        row_id = session.scalar(candidates.with_for_update(skip_locked=True))
-        if row_id is None:
-            return None
-        session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(claim))
-        return row_id
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(ids)).values(claim)
+            )
+        return ids
     statement = (
         update(OutboxRow)
-        .where(
-            OutboxRow.id == candidates.scalar_subquery(),
-            OutboxRow.status == QUEUED,
-        )
+        .where(OutboxRow.id.in_(candidates.scalar_subquery()))
+        .where(OutboxRow.status == QUEUED)
         .values(claim)
-        .returning(OutboxRow.id)
+        .returning(OutboxRow.id, OutboxRow.due_at)
     )
-    claimed: int | None = session.execute(statement).scalar()
-    return claimed
+    claimed = session.execute(statement).all()
+    return [
+        row_id for row_id, _ in sorted(claimed, key=lambda item: (item[1], item[0]))
+    ]
+
+
+def claim_next(
+    session: Session,
+    mailbox_id: int,
+    now: datetime,
+    *,
+    started: datetime,
+    full_domains: frozenset[str] = frozenset(),
+    only: Collection[int] | None = None,
+) -> int | None:
+    """Claim the next due row of the mailbox and return its id (caller commits)."""
+    ids = claim_due(
+        session, mailbox_id, now, started=started, full_domains=full_domains, only=only
+    )
+    return ids[0] if ids else None
 
 
 def recover_abandoned(
@@ -109,7 +128,11 @@ def recover_abandoned(
 
 
 def _due(
-    mailbox_id: int, now: datetime, started: datetime, full_domains: frozenset[str]
+    mailbox_id: int,
+    now: datetime,
+    started: datetime,
+    full_domains: frozenset[str],
+    count: int = 1,
 ) -> Select[int]:
     query = select(OutboxRow.id).where(
         OutboxRow.status == QUEUED,
@@ -119,7 +142,7 @@ def _due(
     )
     if full_domains:
         query = query.where(OutboxRow.recipient_domain.not_in(sorted(full_domains)))
-    return query.order_by(OutboxRow.due_at, OutboxRow.id).limit(1)
+    return query.order_by(OutboxRow.due_at, OutboxRow.id).limit(count)
 
 
 def _abandoned(row: OutboxRow, now: datetime, timeout: timedelta) -> bool:

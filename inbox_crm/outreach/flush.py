@@ -21,12 +21,12 @@ from inbox_crm.errors import SmtpError
 from inbox_crm.imap.secrets import mailbox_secret
 from inbox_crm.ingest.pipeline import Ingestor, ensure_mailbox
 from inbox_crm.outreach import suppression
-from inbox_crm.outreach.claims import claim_next, recover_abandoned
+from inbox_crm.outreach.claims import claim_due, recover_abandoned
 from inbox_crm.outreach.compose import Undeliverable, compose, row_links, row_parts
 from inbox_crm.outreach.doubt import Settled, rows_in_doubt, rows_to_file, settle
 from inbox_crm.outreach.models import BOUNCED, QUEUED, OutboxRow
 from inbox_crm.outreach.outcomes import Outcomes
-from inbox_crm.outreach.rates import RateWindow
+from inbox_crm.outreach.rates import REFRESH, RateWindow
 from inbox_crm.outreach.replies import cancel_answered, stopping_reply
 from inbox_crm.outreach.sentfolder import SentFolder
 from inbox_crm.outreach.smtp import (
@@ -39,6 +39,9 @@ from inbox_crm.outreach.smtp import (
 from inbox_crm.storage.db import Database
 
 log = logging.getLogger(__name__)
+
+# Rows claimed in one transaction; each is still sent and marked on its own.
+BATCH = 20
 
 
 @dataclass
@@ -107,6 +110,8 @@ class Flusher:
         self.outcomes = Outcomes(database, ingestor, self.settings)
         self.rates = RateWindow(self.settings)
         self.report = FlushReport(mailbox.name)
+        self.suppressed: frozenset[str] = frozenset()
+        self.suppressed_at: datetime | None = None
         self.sent_folder: SentFolder | None = None
         if self.smtp_config.sent_copy != "none":
             self.sent_folder = SentFolder(mailbox, config.sync.timeout)
@@ -149,65 +154,87 @@ class Flusher:
         session = SmtpSession(self.smtp_config, secret)
         started = datetime.now(UTC)
         tried = 0
+        batch: list[OutboxRow] = []
         try:
             while self.limit is None or tried < self.limit:
-                row_id = await self._claim(session, started)
-                if row_id is None:
+                batch = await self._claim(session, started, tried)
+                if not batch:
                     break
-                tried += 1
-                try:
-                    await self._send_one(session, row_id)
-                except SmtpError:
-                    self.outcomes.requeue(
-                        row_id, "the server could not be reached", datetime.now(UTC)
-                    )
-                    raise
-                except Exception as exc:  # one bad row never stops the flush
-                    log.exception("outreach %s: sending failed unexpectedly", row_id)
-                    self.outcomes.release(
-                        row_id, f"unexpected error: {exc}", datetime.now(UTC)
-                    )
+                while batch:
+                    row = batch.pop(0)
+                    tried += 1
+                    await self._send_guarded(session, row)
         except SmtpError as exc:
             self.report.error = str(exc)
             log.error("mailbox %s: %s", self.mailbox.name, exc)
+            for row in batch:
+                self.outcomes.requeue(
+                    row.id,
+                    "not tried: the server could not be reached",
+                    datetime.now(UTC),
+                )
         finally:
             await session.quit()
 
-    async def _claim(self, session: SmtpSession, started: datetime) -> int | None:
-        """The next row to send, claimed; None when nothing (more) may go now."""
+    async def _send_guarded(self, session: SmtpSession, row: OutboxRow) -> None:
+        try:
+            await self._send_one(session, row)
+        except SmtpError:
+            self.outcomes.requeue(
+                row.id, "the server could not be reached", datetime.now(UTC)
+            )
+            raise
+        except Exception as exc:  # one bad row never stops the flush
+            log.exception("outreach %s: sending failed unexpectedly", row.id)
+            self.outcomes.release(row.id, f"unexpected error: {exc}", datetime.now(UTC))
+
+    async def _claim(
+        self, session: SmtpSession, started: datetime, tried: int
+    ) -> list[OutboxRow]:
+        """The next rows to send, claimed; none when nothing (more) may go now."""
         now = datetime.now(UTC)
         with self.database.session() as db:
             self.rates.refresh(db, now)
-        if not self.rates.room(now):
+            self._refresh_suppressed(db, now)
+        count = min(BATCH, self.rates.room_for(now))
+        if self.limit is not None:
+            count = min(count, self.limit - tried)
+        if self.rates.per_domain:
+            count = min(count, 1)  # each claim must see the domains' counts
+        if count <= 0:
             self.report.deferred = self._count_due(now)
-            return None
-        if not self._anything_due(now, started):
-            return None
+            return []
         if not session.connected:
+            if not self._anything_due(now, started):
+                return []
             await session.connect()
+
         with self.database.session() as db, db.begin():
-            row_id = claim_next(
+            ids = claim_due(
                 db,
                 self.mailbox_id,
                 now,
                 started=started,
+                count=count,
                 full_domains=self.rates.full_domains(now),
                 only=self.only,
             )
-            if row_id is not None:
-                domain = db.get_one(OutboxRow, row_id).recipient_domain
-                self.rates.record(domain, now)
-        if row_id is None and self.rates.full_domains(now):
+            rows = {
+                row.id: row
+                for row in db.scalars(select(OutboxRow).where(OutboxRow.id.in_(ids)))
+            }
+        batch = [rows[row_id] for row_id in ids]
+        for row in batch:
+            self.rates.record(row.recipient_domain, now)
+        if not batch and self.rates.full_domains(now):
             self.report.deferred = self._count_due(now)
-        return row_id
+        return batch
 
-    async def _send_one(self, session: SmtpSession, row_id: int) -> None:
-        with self.database.session() as db:
-            row = db.get_one(OutboxRow, row_id)
-            stop = self._stop_reason(db, row)
+    async def _send_one(self, session: SmtpSession, row: OutboxRow) -> None:
+        stop = self._stop_reason(row)
         now = datetime.now(UTC)
         if stop is not None:
-            self.outcomes.cancel(row_id, stop, now)
+            self.outcomes.cancel(row.id, stop, now)
             self.report.cancelled += 1
             return
 
@@ -216,14 +243,14 @@ class Flusher:
             accepted = await self._deliver(session, row)
         except SendTemporary as exc:
             if not (exc.dropped and reused):
-                self._temporary(row_id, str(exc))
+                self._temporary(row.id, str(exc))
                 return
             # The server closed a connection we kept open: once more, afresh.
             try:
                 await session.connect()
                 accepted = await self._deliver(session, row)
             except SendTemporary as again:
-                self._temporary(row_id, str(again))
+                self._temporary(row.id, str(again))
                 return
             except (SendPermanent, SendInDoubt, Undeliverable) as again:
                 self._final(row, again)
@@ -232,7 +259,7 @@ class Flusher:
             self._final(row, exc)
             return
         self.outcomes.sent(
-            row_id, accepted.reply, accepted.raw, datetime.now(UTC), filed=False
+            row.id, accepted.reply, accepted.raw, datetime.now(UTC), filed=False
         )
         self.report.sent += 1
         await self._file(row, accepted.raw)
@@ -252,14 +279,23 @@ class Flusher:
             before_data,
         )
 
-    def _stop_reason(self, db: Session, row: OutboxRow) -> str | None:
-        entry = suppression.active(db, row.to_address)
-        if entry is not None:
-            return f"suppressed ({entry.reason}) since it was queued"
-        reply = stopping_reply(db, row, self.settings.stop_on_reply)
+    def _stop_reason(self, row: OutboxRow) -> str | None:
+        if row.to_address.lower() in self.suppressed:
+            return "suppressed since it was queued"
+        if row.thread_id is None:
+            return None
+        with self.database.session() as db:
+            reply = stopping_reply(db, row, self.settings.stop_on_reply)
         if reply is not None:
             return f"stopped: a reply came in the thread (message {reply.id})"
         return None
+
+    def _refresh_suppressed(self, db: Session, now: datetime) -> None:
+        """The addresses suppressed now, read again every REFRESH."""
+        if self.suppressed_at is not None and now - self.suppressed_at < REFRESH:
+            return
+        self.suppressed = suppression.addresses(db)
+        self.suppressed_at = now
 
     def _temporary(self, row_id: int, reason: str) -> None:
         status = self.outcomes.retry_later(row_id, reason, datetime.now(UTC))

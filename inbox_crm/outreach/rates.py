@@ -49,16 +49,16 @@ class RateWindow:
         )
         self.loaded_at = now
 
-    def room(self, now: datetime) -> bool:
-        """Whether the global limits leave room for one more send now."""
+    def room_for(self, now: datetime) -> int:
+        """How many more sends the global limits allow now."""
         self._forget(now)
-        if self.per_hour and len(self.attempts) >= self.per_hour:
-            return False
+        room = [1_000_000]
+        if self.per_hour:
+            room.append(self.per_hour - len(self.attempts))
         if self.per_minute:
             recent = sum(1 for moment, _ in self.attempts if moment >= now - MINUTE)
-            if recent >= self.per_minute:
-                return False
-        return True
+            room.append(self.per_minute - recent)
+        return max(0, min(room))
 
     def full_domains(self, now: datetime) -> frozenset[str]:
         """Recipient domains that had their hourly share already."""

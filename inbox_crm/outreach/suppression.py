@@ -79,6 +79,12 @@ def unsuppress(session: Session, address: str) -> Suppression | None:
     return entry
 
 
+def addresses(session: Session) -> frozenset[str]:
+    """Every address suppressed now (lower case)."""
+    query = select(Suppression.address).where(Suppression.removed_at.is_(None))
+    return frozenset(session.scalars(query))
+
+
 def entries(session: Session, *, removed: bool = False) -> list[Suppression]:
     """The suppression list, newest first; with `removed`, lifted entries too."""
     query = select(Suppression).order_by(

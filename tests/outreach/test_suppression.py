@@ -49,7 +49,7 @@ def test_an_address_suppressed_after_queueing_is_not_mailed(
 
     row = get_row(database, row_id)
     assert (report.cancelled, row.status) == (1, "cancelled")
-    assert row.reason == "suppressed (manual) since it was queued"
+    assert row.reason == "suppressed since it was queued"
     assert smtp_server.received == []
 
 
