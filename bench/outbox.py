@@ -1,13 +1,13 @@
 """Outbox benchmark: flushing queued mail to a local SMTP server, beside aiosmtplib.
 
 A real aiosmtpd server runs on loopback in a process of its own
-(bench/smtp_sink.py), so that it does not share a GIL with the sender. The baseline is a plain aiosmtplib
-loop over one connection that builds and sends each mail. Then the same
-number of outreach mails is queued through `queue_outreach` (rendered from a
-template) into a fresh database and sent by one flush: claim, DATA marker,
-send, mark sent and store the mail as an outbound message, each row in its
-own transactions. Every figure is mails per second of wall time; the ratio
-is inbox-crm's rate to the baseline's.
+(bench/smtp_sink.py), so that it shares no GIL with the sender. The baseline
+is a plain aiosmtplib loop over one connection that builds and sends each
+mail. Then the same number of outreach mails is queued through
+`queue_outreach` (rendered from a template) into a fresh database and sent by
+one flush: claim, DATA marker, send, mark sent and store the mail as an
+outbound message through the ingestion pipeline. Every figure is mails per
+second of wall time; the ratio is inbox-crm's flush rate to the baseline's.
 
 Run from the repository root:
 `.venv/bin/python -m bench.outbox [--mails 5000] [--postgres] [--json]`.
