@@ -79,6 +79,17 @@ def rows_in_doubt(session: Session, mailbox_id: int) -> list[OutboxRow]:
     return list(session.scalars(query.order_by(OutboxRow.id)))
 
 
+def rows_to_store(session: Session, mailbox_id: int) -> list[int]:
+    """Sent rows whose mail is not stored as a message yet (a crash came first)."""
+    query = select(OutboxRow.id).where(
+        OutboxRow.mailbox_id == mailbox_id,
+        OutboxRow.status == SENT,
+        OutboxRow.stored_message_id.is_(None),
+        OutboxRow.raw.is_not(None),
+    )
+    return list(session.scalars(query.order_by(OutboxRow.id)))
+
+
 def rows_to_file(session: Session, mailbox_id: int) -> list[OutboxRow]:
     query = select(OutboxRow).where(
         OutboxRow.mailbox_id == mailbox_id,

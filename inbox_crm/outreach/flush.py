@@ -23,7 +23,13 @@ from inbox_crm.ingest.pipeline import Ingestor, ensure_mailbox
 from inbox_crm.outreach import suppression
 from inbox_crm.outreach.claims import claim_due, recover_abandoned
 from inbox_crm.outreach.compose import Undeliverable, compose, row_links, row_parts
-from inbox_crm.outreach.doubt import Settled, rows_in_doubt, rows_to_file, settle
+from inbox_crm.outreach.doubt import (
+    Settled,
+    rows_in_doubt,
+    rows_to_file,
+    rows_to_store,
+    settle,
+)
 from inbox_crm.outreach.models import BOUNCED, QUEUED, OutboxRow
 from inbox_crm.outreach.outcomes import Outcomes
 from inbox_crm.outreach.rates import REFRESH, RateWindow
@@ -110,6 +116,7 @@ class Flusher:
         self.outcomes = Outcomes(database, ingestor, self.settings)
         self.rates = RateWindow(self.settings)
         self.report = FlushReport(mailbox.name)
+        self.unstored: list[int] = []
         self.suppressed: frozenset[str] = frozenset()
         self.suppressed_at: datetime | None = None
         self.sent_folder: SentFolder | None = None
@@ -130,6 +137,10 @@ class Flusher:
     def _tidy(self) -> None:
         now = datetime.now(UTC)
         timeout = timedelta(seconds=self.settings.claim_timeout)
+        with self.database.session() as session:
+            unstored = rows_to_store(session, self.mailbox_id)
+        for start in range(0, len(unstored), BATCH):
+            self.outcomes.store(unstored[start : start + BATCH])
         with self.database.session() as session, session.begin():
             recover_abandoned(session, self.mailbox_id, now, timeout)
             suppression.sweep(session)
@@ -148,6 +159,7 @@ class Flusher:
         self.report.settled = await settle(
             doubtful, pending, self.sent_folder, self.smtp_config, self.outcomes, wait
         )
+        self.outcomes.store([row.id for row in doubtful])
 
     async def _send_due(self) -> None:
         secret = smtp_secret(self.mailbox)
@@ -164,6 +176,7 @@ class Flusher:
                     row = batch.pop(0)
                     tried += 1
                     await self._send_guarded(session, row)
+                self._store_sent()
         except SmtpError as exc:
             self.report.error = str(exc)
             log.error("mailbox %s: %s", self.mailbox.name, exc)
@@ -174,7 +187,12 @@ class Flusher:
                     datetime.now(UTC),
                 )
         finally:
+            self._store_sent()
             await session.quit()
+
+    def _store_sent(self) -> None:
+        sent, self.unstored = self.unstored, []
+        self.outcomes.store(sent)
 
     async def _send_guarded(self, session: SmtpSession, row: OutboxRow) -> None:
         try:
@@ -261,6 +279,7 @@ class Flusher:
         self.outcomes.sent(
             row.id, accepted.reply, accepted.raw, datetime.now(UTC), filed=False
         )
+        self.unstored.append(row.id)
         self.report.sent += 1
         await self._file(row, accepted.raw)
 

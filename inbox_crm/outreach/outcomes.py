@@ -2,10 +2,13 @@
 
 Every change names the status it expects the row to be in (and, for a row
 being sent, that this process holds the claim); a row that moved on meanwhile
-is left alone, so a slow sender can never undo a faster one. A sent mail is
-stored as an outbound message, through the ingestion pipeline, in the same
-transaction that marks its row sent: a row is sent exactly when its message
-is stored.
+is left alone, so a slow sender can never undo a faster one.
+
+Marking a row sent is one small update, committed the moment the server
+accepts the mail, so that a crash leaves as little as possible in doubt. The
+mail is then stored as an outbound message through the ingestion pipeline,
+several at a time, from the exact bytes kept on the row; a sent row not yet
+stored (after a crash) is stored by the next flush.
 """
 
 from __future__ import annotations
@@ -70,26 +73,52 @@ class Outcomes:
         filed: bool,
         expect: str = SENDING,
     ) -> bool:
-        """Mark the row sent and store the mail as an outbound message."""
+        """Mark the row sent (the mail is stored later, by `store`)."""
+        statement = update(OutboxRow).where(OutboxRow.id == row_id)
+        # A mail the server accepted is sent even if our claim ran out.
+        if expect != SENDING:
+            statement = statement.where(OutboxRow.status == expect)
+        values: dict[str, object] = {
+            "status": SENT,
+            "sent_at": now,
+            "smtp_reply": reply[:1000],
+            "raw": raw,
+            "reason": None,
+            "updated_at": now,
+        }
+        if filed:
+            values["filed_at"] = now
         with self.database.session() as session, session.begin():
-            row = session.get_one(OutboxRow, row_id, with_for_update=True)
-            # A mail the server accepted is sent even if our claim ran out.
-            if expect != SENDING and row.status != expect:
-                return False
-            message = self._store(session, row, raw, now)
-            row.status = SENT
-            row.sent_at = now
-            row.smtp_reply = reply[:1000]
-            row.raw = raw
-            row.reason = None
-            row.updated_at = now
-            if filed:
-                row.filed_at = now
-            if message is not None:
-                row.stored_message_id = message.id
-                row.thread_id = message.thread_id
-        log.info("outreach %s sent to %s: %s", row_id, row.to_address, reply)
+            result = session.execute(statement.values(values))
+        if not getattr(result, "rowcount", 0):
+            return False
+        log.info("outreach %s sent: %s", row_id, reply)
         return True
+
+    def store(self, row_ids: list[int]) -> None:
+        """Store the mail of sent rows as outbound messages, in one transaction."""
+        if not row_ids:
+            return
+        with self.database.session() as session, session.begin():
+            rows = list(
+                session.scalars(
+                    select(OutboxRow).where(
+                        OutboxRow.id.in_(row_ids),
+                        OutboxRow.status == SENT,
+                        OutboxRow.stored_message_id.is_(None),
+                        OutboxRow.raw.is_not(None),
+                    )
+                )
+            )
+            items = [
+                Incoming(raw=row.raw or b"", received_at=row.sent_at) for row in rows
+            ]
+            self.ingestor.ingest(session, items)
+            for row in rows:
+                message = self._stored(session, row)
+                if message is not None:
+                    row.stored_message_id = message.id
+                    row.thread_id = message.thread_id
 
     def retry_later(self, row_id: int, reason: str, now: datetime) -> str:
         """Queue the row again after a backoff, or fail it after the last attempt."""
@@ -178,14 +207,11 @@ class Outcomes:
             result = session.execute(statement)
         return bool(getattr(result, "rowcount", 0))
 
-    def _store(
-        self, session: Session, row: OutboxRow, raw: bytes, now: datetime
-    ) -> Message | None:
-        result = self.ingestor.ingest(session, [Incoming(raw=raw, received_at=now)])
-        if result.new_ids:
-            return session.get(Message, result.new_ids[0])
-        # Stored already (a sync of the Sent folder came first): find it.
+    def _stored(self, session: Session, row: OutboxRow) -> Message | None:
+        """The stored message of a row (a sync of Sent may have stored it first)."""
         query = select(Message).where(
-            Message.mailbox_id == row.mailbox_id, Message.message_id == row.message_id
+            Message.mailbox_id == row.mailbox_id,
+            Message.message_id == row.message_id,
+            Message.direction == "outbound",
         )
-        return session.scalars(query).first()
+        return session.scalars(query.order_by(Message.id)).first()

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from inbox_crm.config import load_config
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.storage.db import Database
+from inbox_crm.storage.models import Message
 from tests.outreach.conftest import PASSWORD_ENV, queue_one, write_config
 from tests.servers.dovecot import ImapAccount
 from tests.servers.smtp import SmtpServer
@@ -100,5 +101,15 @@ def test_sigkill_during_flushes_loses_and_repeats_nothing(
     assert set(delivered) == expected
     assert max(delivered.values()) == 1
     assert statuses(database) == {"sent": MAILS}
+    # Each sent mail is stored once as an outbound message, and its row says so.
+    with database.session() as session:
+        stored = session.scalars(
+            select(Message.message_id).where(Message.direction == "outbound")
+        ).all()
+        unlinked = session.scalar(
+            select(func.count()).where(OutboxRow.stored_message_id.is_(None))
+        )
+    assert sorted(stored) == sorted(expected)
+    assert unlinked == 0
     # The kills landed while mail was going out, not all before or after.
     assert any(0 < count < MAILS for count in delivered_at_kill), delivered_at_kill
