@@ -107,9 +107,8 @@ class TemplateLibrary:
             ) from exc
         except jinja2.UndefinedError as exc:
             raise TemplateError(
-                f"{self._location(exc, template_name)}: {exc.message}; the mail "
-                "was not made (use `| default(...)` or `{% if ... is defined %}` "
-                "for a value that may be missing)"
+                f"{self._location(exc, template_name)}: {exc.message}; "
+                f"{_hint(exc.message or '')}"
             ) from exc
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{self._location(exc, template_name)}: {exc}") from exc
@@ -128,6 +127,20 @@ class TemplateLibrary:
 
     def _path(self, name: str, part: str) -> Path:
         return self.directory / name / part
+
+
+def _hint(message: str) -> str:
+    """What to do about an undefined value, in the user's terms."""
+    if message.startswith("'None' has no attribute"):
+        return (
+            "a value is empty for this recipient: thread and last_message need "
+            "--in-thread, company needs a contact with a company; the mail was "
+            "not made (test it with {% if thread %}...{% endif %})"
+        )
+    return (
+        "the mail was not made (use `| default(...)` or "
+        "`{% if ... is defined %}` for a value that may be missing)"
+    )
 
 
 def one_line(text: str) -> str:
