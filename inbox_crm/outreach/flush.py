@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config, MailboxConfig
 from inbox_crm.errors import SmtpError
-from inbox_crm.imap.secrets import mailbox_secret
 from inbox_crm.ingest.pipeline import Ingestor, ensure_mailbox
 from inbox_crm.outreach import suppression
 from inbox_crm.outreach.claims import claim_due, recover_abandoned
@@ -41,6 +40,7 @@ from inbox_crm.outreach.smtp import (
     SendPermanent,
     SendTemporary,
     SmtpSession,
+    smtp_secret,
 )
 from inbox_crm.storage.db import Database
 
@@ -367,24 +367,6 @@ class Flusher:
             query = query.where(OutboxRow.id.in_(sorted(self.only)))
         with self.database.session() as db:
             return db.scalar(query) or 0
-
-
-def smtp_secret(mailbox: MailboxConfig) -> str | None:
-    """The SMTP password or token, from the smtp table's (or the mailbox's) keys."""
-    smtp = mailbox.smtp
-    assert smtp is not None
-    if smtp.auth == "none":
-        return None
-    auth = "xoauth2" if smtp.auth == "xoauth2" else "login"
-    return mailbox_secret(
-        replace(
-            mailbox,
-            auth=auth,
-            password_env=smtp.password_env,
-            password_command=smtp.password_command,
-            token_command=smtp.token_command,
-        )
-    )
 
 
 def _bad_address(reply: str) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiosmtplib
 from aiosmtplib import (
@@ -31,7 +31,9 @@ from aiosmtplib import (
 )
 from email_validator import validate_email
 
+from inbox_crm.config import MailboxConfig
 from inbox_crm.errors import SmtpError
+from inbox_crm.imap.secrets import mailbox_secret
 from inbox_crm.outreach.compose import Envelope, envelope
 from inbox_crm.outreach.settings import SmtpConfig
 
@@ -205,6 +207,24 @@ class SmtpSession:
             await self.client.rset()
         except (SMTPException, OSError):
             self.close()
+
+
+def smtp_secret(mailbox: MailboxConfig) -> str | None:
+    """The SMTP password or token, from the smtp table's (or the mailbox's) keys."""
+    smtp = mailbox.smtp
+    assert smtp is not None
+    if smtp.auth == "none":
+        return None
+    auth = "xoauth2" if smtp.auth == "xoauth2" else "login"
+    return mailbox_secret(
+        replace(
+            mailbox,
+            auth=auth,
+            password_env=smtp.password_env,
+            password_command=smtp.password_command,
+            token_command=smtp.token_command,
+        )
+    )
 
 
 def ehlo_name(from_address: str) -> str:

@@ -10,8 +10,7 @@ import pytest
 
 from inbox_crm.config import Config, load_config
 from inbox_crm.errors import SmtpError
-from inbox_crm.outreach.flush import smtp_secret
-from inbox_crm.outreach.smtp import SmtpSession
+from inbox_crm.outreach.smtp import SmtpSession, smtp_secret
 from inbox_crm.storage.db import Database
 from tests.outreach.conftest import (
     PASSWORD_ENV,
