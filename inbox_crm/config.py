@@ -13,6 +13,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from inbox_crm.errors import ConfigError
+from inbox_crm.outreach.settings import (
+    OutreachConfig,
+    SmtpConfig,
+    read_outreach,
+    read_smtp,
+)
 
 DEFAULT_PATH = Path("inbox-crm.toml")
 ENV_VAR = "INBOX_CRM_CONFIG"
@@ -27,6 +33,7 @@ TOP_KEYS = {
     "database",
     "linking",
     "mailboxes",
+    "outreach",
     "rules",
     "sync",
     "tickets",
@@ -69,6 +76,7 @@ MAILBOX_KEYS = {
     "token_command",
     "folders",
     "addresses",
+    "smtp",
 }
 RULES_KEYS = {"folder", "enabled", "since", "sender_cap", "sender_cap_hours"}
 TICKETS_KEYS = {"prefix"}
@@ -94,6 +102,7 @@ class MailboxConfig:
     allow_insecure: bool = False
     folders: tuple[str, ...] = DEFAULT_FOLDERS
     addresses: tuple[str, ...] = ()
+    smtp: SmtpConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +218,8 @@ class Config:
             a for mailbox in self.mailboxes.values() for a in mailbox.addresses
         )
 
+    outreach: OutreachConfig = field(default_factory=OutreachConfig)
+
     def mailbox(self, name: str) -> MailboxConfig:
         try:
             return self.mailboxes[name]
@@ -276,6 +287,11 @@ def parse_config(document: dict[str, Any], path: Path) -> Config:
         if not isinstance(table, dict):
             raise reader.error(f"users.{name}", "must be a table of settings")
         users[name] = reader.user(name, table, business, set(mailboxes))
+
+    outreach_table = reader.table(document, "outreach")
+    outreach = read_outreach(reader, outreach_table, path.parent)
+    if outreach.mailbox is not None and outreach.mailbox not in mailboxes:
+        raise reader.error("outreach.mailbox", f"no mailbox named {outreach.mailbox!r}")
     return Config(
         path=path,
         database_url=url,
@@ -287,6 +303,7 @@ def parse_config(document: dict[str, Any], path: Path) -> Config:
         users=users,
         agent=reader.agent(reader.table(document, "agent")),
         linking=reader.linking(reader.table(document, "linking")),
+        outreach=outreach,
     )
 
 
@@ -437,7 +454,12 @@ class _Reader:
         default_addresses = (username,) if "@" in username else ()
         addresses = self.strings(table, "addresses", at, default_addresses)
         ca_file = self.optional_string(table, "ca_file", at)
-        ca_path = self._ca_path(ca_file, f"{at}.ca_file")
+        ca_path = self.ca_path(ca_file, f"{at}.ca_file")
+        smtp = None
+        if "smtp" in table:
+            if not isinstance(table["smtp"], dict):
+                raise self.error(f"{at}.smtp", "must be a table, like [{at}.smtp]")
+            smtp = read_smtp(self, table["smtp"], f"{at}.smtp", table)
         return MailboxConfig(
             name=name,
             host=host,
@@ -449,6 +471,7 @@ class _Reader:
             allow_insecure=allow_insecure,
             folders=self.strings(table, "folders", at, DEFAULT_FOLDERS),
             addresses=tuple(address.lower() for address in addresses),
+            smtp=smtp,
             **secret,
         )
 
@@ -472,7 +495,7 @@ class _Reader:
             )
         return keys
 
-    def _ca_path(self, value: str | None, key: str) -> Path | None:
+    def ca_path(self, value: str | None, key: str) -> Path | None:
         if value is None:
             return None
         path = Path(value).expanduser()

@@ -8,8 +8,12 @@
      │    └── ImapTimeout   a command took longer than its guard
      ├── ParseError         a message could not be parsed (it is quarantined)
      ├── ImportSourceError  a file given to `inbox-crm import` cannot be read
-     └── ContactError       a contact, company or link request cannot be done
-          └── ContactImportError  a contacts file has a bad row (nothing imported)
+     ├── ContactError       a contact, company or link request cannot be done
+     │    └── ContactImportError  a contacts file has a bad row (nothing imported)
+     ├── TemplateError      a template is missing, malformed or uses an undefined value
+     ├── OutreachError      an outreach cannot be queued or changed as asked
+     │    └── OutreachRefused  the recipient must not get it (suppressed, role, ...)
+     └── SmtpError          the SMTP server refused the mailbox or could not be reached
 
 Messages say what to do next: which file, which key, which setting.
 """
@@ -53,3 +57,19 @@ class ContactError(InboxCrmError):
 
 class ContactImportError(ContactError):
     """A contacts file cannot be read, or one of its rows is bad."""
+
+
+class TemplateError(InboxCrmError):
+    """A template is missing, has a syntax error, or names an undefined value."""
+
+
+class OutreachError(InboxCrmError):
+    """An outreach cannot be queued, retried or cancelled as asked."""
+
+
+class OutreachRefused(OutreachError):
+    """The recipient must not get this mail: suppressed, a role address, and so on."""
+
+
+class SmtpError(InboxCrmError):
+    """The SMTP server could not be reached or refused the mailbox's login."""

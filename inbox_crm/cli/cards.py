@@ -43,6 +43,36 @@ def print_card(card: dict[str, Any], output_format: str) -> None:
             str(entry["thread_id"] or ""),
         )
     console.print(table)
+    _work(console, card)
+
+
+def _work(console: Console, card: dict[str, Any]) -> None:
+    """The activities, tickets, outreach and rule firings, where there are any."""
+    activities = [a for a in card.get("activities", []) if a["status"] == "open"]
+    if activities:
+        console.print(f"[bold]Open activities[/bold] ({len(activities)})")
+        for activity in activities:
+            due = (activity["due_at"] or "no due date")[:16].replace("T", " ")
+            console.print(f"  {due}  {activity['kind']}: {activity['title']}")
+    tickets = card.get("tickets", [])
+    if tickets:
+        console.print(f"[bold]Tickets[/bold] ({len(tickets)})")
+        for ticket in tickets:
+            console.print(
+                f"  {ticket['number']}  {ticket['status']:<8}{ticket['subject']}"
+            )
+    outreach = card.get("outreach", [])
+    if outreach:
+        console.print(f"[bold]Outreach[/bold] ({len(outreach)})")
+        for row in outreach:
+            when = (row["sent_at"] or row["due_at"] or "")[:16].replace("T", " ")
+            console.print(f"  {when}  {row['status']:<10}{row['subject']}")
+    firings = card.get("rule_firings", [])
+    if firings:
+        console.print(f"[bold]Rules fired[/bold] ({len(firings)})")
+        for firing in firings:
+            when = firing["fired_at"][:16].replace("T", " ")
+            console.print(f"  {when}  {firing['rule']} ({firing['trigger']})")
 
 
 def _details(card: dict[str, Any]) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from inbox_crm.cli.cards import print_card
 from inbox_crm.cli.contacts import EXPORT_FORMAT
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
-from inbox_crm.contacts.card import company_card
+from inbox_crm.client_card import company_client_card
 from inbox_crm.contacts.edit import Changes, edit_company
 from inbox_crm.contacts.export import (
     company_record,
@@ -68,10 +68,12 @@ def show_command(app: AppContext, ref: str, limit: int, output_format: str) -> N
     """The client card of a company, by id, domain or name.
 
     Details, domains, contacts, last contact each way, threads awaiting a
-    reply, and the newest LIMIT messages in and out.
+    reply, the newest LIMIT messages in and out, and the activities, tickets,
+    rule firings and outreach about the company.
     """
     with app.database.session() as session:
-        card = company_card(session, find_company(session, ref), limit)
+        company = find_company(session, ref)
+        card = company_client_card(session, app.config, company, limit)
     print_card(card, output_format)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from inbox_crm.cli.cards import print_card
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
-from inbox_crm.contacts.card import contact_card
+from inbox_crm.client_card import contact_client_card
 from inbox_crm.contacts.csvfile import FIELDS, read_csv
 from inbox_crm.contacts.edit import Changes, edit_contact
 from inbox_crm.contacts.export import (
@@ -135,11 +135,13 @@ def list_command(
 def show_command(app: AppContext, ref: str, limit: int, output_format: str) -> None:
     """The client card of a contact, by id or address.
 
-    Details, addresses, last contact each way, threads awaiting a reply, and
-    the newest LIMIT messages in and out.
+    Details, addresses, last contact each way, threads awaiting a reply, the
+    newest LIMIT messages in and out, and the activities, tickets, rule
+    firings and outreach about the contact.
     """
     with app.database.session() as session:
-        card = contact_card(session, find_contact(session, ref), limit)
+        contact = find_contact(session, ref)
+        card = contact_client_card(session, app.config, contact, limit)
     print_card(card, output_format)
 
 

@@ -26,10 +26,13 @@ from inbox_crm.cli.linking import (
     unlink_command,
 )
 from inbox_crm.cli.messages import export_group, messages_group
+from inbox_crm.cli.outbox import outbox_group
+from inbox_crm.cli.outreach import outreach_group
 from inbox_crm.cli.quarantine import quarantine_group
 from inbox_crm.cli.rules import rules_group
 from inbox_crm.cli.setup import init_command
 from inbox_crm.cli.status import status_command
+from inbox_crm.cli.suppression import suppression_group
 from inbox_crm.cli.sync import sync_command
 from inbox_crm.cli.tickets import export_tickets, tickets_group
 from inbox_crm.errors import ConfigError, InboxCrmError
@@ -90,6 +93,9 @@ cli.add_command(review_group)
 cli.add_command(ignore_group)
 export_group.add_command(export_contacts)
 export_group.add_command(export_companies)
+cli.add_command(outreach_group)
+cli.add_command(outbox_group)
+cli.add_command(suppression_group)
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(status_command)

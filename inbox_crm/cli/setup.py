@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import click
@@ -12,40 +13,44 @@ Rule files (YAML) for the rules engine go in this folder. The README's
 "Rules" section describes the format; `inbox-crm rules check` validates
 them and `inbox-crm rules test --message FILE.eml` tries them.
 """
-TEMPLATES_NOTE = """\
-Jinja2 templates for outreach mail and the daily digest go in this folder.
-"""
 
 
 @click.command("init")
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
 @click.option("--force", is_flag=True, help="Overwrite an existing inbox-crm.toml.")
 def init_command(directory: Path, force: bool) -> None:
-    """Write a commented inbox-crm.toml (and rules/, templates/) into DIRECTORY."""
+    """Write a commented inbox-crm.toml (and rules/, templates/) into DIRECTORY.
+
+    The example rules and templates are copied into rules/ and templates/;
+    a file that exists already is left as it is.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise click.ClickException(f"{directory} is a file; name a folder")
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / "inbox-crm.toml"
     if target.exists() and not force:
         raise click.ClickException(
             f"{target} exists already; pass --force to overwrite it"
         )
-    starter = resources.files("inbox_crm") / "starter" / "inbox-crm.toml"
-    target.write_text(starter.read_text(encoding="utf-8"), encoding="utf-8")
-    for name, note in (("rules", RULES_NOTE), ("templates", TEMPLATES_NOTE)):
-        folder = directory / name
-        folder.mkdir(exist_ok=True)
-        readme = folder / "README.md"
-        if not readme.exists():
-            readme.write_text(note, encoding="utf-8")
-    _copy_starter_rules(directory / "rules")
+    starter = resources.files("inbox_crm") / "starter"
+    config = starter / "inbox-crm.toml"
+    target.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    rules = directory / "rules"
+    copy_missing(starter / "rules", rules)
+    readme = rules / "README.md"
+    if not readme.exists():
+        readme.write_text(RULES_NOTE, encoding="utf-8")
+    copy_missing(starter / "templates", directory / "templates")
     click.echo(f"wrote {target}")
     click.echo("next: edit [mailboxes.work], export its password variable, then")
     click.echo(f"      inbox-crm --config {target} sync")
 
 
-def _copy_starter_rules(folder: Path) -> None:
-    """The shipped example rules, never overwriting a file the user has."""
-    starter = resources.files("inbox_crm") / "starter" / "rules"
-    for item in starter.iterdir():
-        target = folder / item.name
-        if item.name.endswith(".yaml") and not target.exists():
-            target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
+def copy_missing(source: Traversable, target: Path) -> None:
+    """Copy the tree `source` into `target`, keeping every file already there."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_dir():
+            copy_missing(item, target / item.name)
+        elif not (target / item.name).exists():
+            (target / item.name).write_bytes(item.read_bytes())

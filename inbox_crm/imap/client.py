@@ -152,13 +152,22 @@ class ImapConnection:
             self.client.uid_search(f"UID {first_uid}:*", charset=None),
             "UID SEARCH",
         )
-        uids: list[int] = []
-        for line in response.lines[:-1]:
-            match = SEARCH_LINE.match(bytes(line))
-            if match:
-                uids.extend(int(token) for token in match["uids"].split())
         # "n:*" always names the highest UID, even one below n.
-        return sorted(uid for uid in set(uids) if uid >= first_uid)
+        return [uid for uid in _search_uids(response) if uid >= first_uid]
+
+    async def uids_with_header(self, name: str, value: str) -> list[int]:
+        """UIDs in the open folder whose header `name` contains `value`."""
+        response = await self.ok(
+            self.client.uid_search("HEADER", name, _quote(value), charset=None),
+            f"UID SEARCH HEADER {name}",
+        )
+        return _search_uids(response)
+
+    async def append(self, folder: str, raw: bytes, flags: str = "(\\Seen)") -> None:
+        """Add a message to `folder` (the Sent folder, say), flagged as read."""
+        await self.ok(
+            self.client.append(raw, _quote(folder), flags), f"APPEND {folder}"
+        )
 
     async def sizes(self, uids: Iterable[int]) -> dict[int, int]:
         """RFC822.SIZE of each UID (a cheap look before fetching bodies)."""
@@ -237,6 +246,16 @@ def _internaldate(value: bytes) -> datetime | None:
         return parsedate_to_datetime(f"{day} {month} {year} {clock} {zone}")
     except (ValueError, TypeError, IndexError):
         return None
+
+
+def _search_uids(response: Any) -> list[int]:
+    """The UIDs of a SEARCH response, ascending and each once."""
+    uids: set[int] = set()
+    for line in response.lines[:-1]:
+        match = SEARCH_LINE.match(bytes(line))
+        if match:
+            uids.update(int(token) for token in match["uids"].split())
+    return sorted(uids)
 
 
 def _uid_set(uids: Iterable[int]) -> str:

@@ -80,6 +80,9 @@ def classify(parsed: ParsedMessage, own_addresses: Iterable[str]) -> Classificat
     direction_reasons = (
         ["outbound: From is an own address"] if direction == "outbound" else []
     )
+    if direction == "outbound":
+        # Our own outreach carries List-Unsubscribe; that does not make it list mail.
+        list_reasons = [r for r in list_reasons if r != "list: List-Unsubscribe"]
     return Classification(
         direction=direction,
         kind=_kind(bounced, auto_reasons, list_reasons),

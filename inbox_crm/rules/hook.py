@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config
+from inbox_crm.outreach.rules_queue import OutboxQueue
 from inbox_crm.rules.engine import RulesEngine
 from inbox_crm.rules.loader import load_rules
 from inbox_crm.rules.model import RuleSet
@@ -35,7 +36,9 @@ def configured_rules(config: Config) -> RuleSet:
 def configured_engine(
     config: Config, outreach: OutreachQueue | None = None
 ) -> RulesEngine:
-    return RulesEngine(config, configured_rules(config), outreach)
+    """The rules of `config`; outreach goes to the outbox unless `outreach` is given."""
+    queue = outreach if outreach is not None else OutboxQueue(config)
+    return RulesEngine(config, configured_rules(config), queue)
 
 
 class RulesHook:

@@ -13,15 +13,13 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from inbox_crm.errors import InboxCrmError
+from inbox_crm.errors import InboxCrmError, OutreachRefused
+
+__all__ = ["NoOutreach", "OutreachQueue", "OutreachRefused", "OutreachRequest"]
 
 
 class OutreachNotConfigured(InboxCrmError):
     """A rule wants to queue mail, but no outbox is set up to take it."""
-
-
-class OutreachRefused(InboxCrmError):
-    """The outbox will not mail this recipient (suppressed, role address, ...)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Outreach: templated mail sent over SMTP through a durable outbox."""

@@ -1,0 +1,229 @@
+"""The outreach, outbox and suppression commands, end to end on real servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from inbox_crm.cli.main import cli
+from inbox_crm.errors import OutreachRefused, TemplateError
+from inbox_crm.storage.db import Database
+from tests.outreach.conftest import write_config
+from tests.servers.smtp import SmtpServer
+
+
+@pytest.fixture
+def config_path(
+    tmp_path: Path, db_url: str, smtp_server: SmtpServer, database: Database
+) -> Path:
+    return write_config(tmp_path, db_url, smtp_server)
+
+
+def run(config: Path, *arguments: str) -> Result:
+    return CliRunner().invoke(cli, ["--config", str(config), "-q", *arguments])
+
+
+def lines(result: Result) -> list[dict[str, object]]:
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_preview_shows_the_mail_and_queues_nothing(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    result = run(
+        config_path,
+        "outreach",
+        "preview",
+        "hello",
+        "--to",
+        "Ann Lee <ann@client.example>",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:4] == [
+        "From: Maya Lin <maya@agency.example>",
+        "To: Ann Lee <ann@client.example>",
+        "Subject: Hello Ann",
+        "",
+    ]
+    assert "Dear Ann Lee," in result.stdout
+    assert lines(run(config_path, "outbox", "list", "--format", "json")) == []
+    assert smtp_server.received == []
+
+
+def test_preview_raw_is_the_mail_as_sent(config_path: Path) -> None:
+    result = run(
+        config_path,
+        "outreach",
+        "preview",
+        "hello",
+        "--to",
+        "ann@client.example",
+        "--raw",
+    )
+
+    assert result.exit_code == 0
+    assert b"List-Unsubscribe: <mailto:maya@agency.example?subject=unsubscribe%20" in (
+        result.stdout_bytes
+    )
+
+
+def test_preview_of_a_template_missing_a_value_fails(config_path: Path) -> None:
+    result = run(
+        config_path, "outreach", "preview", "follow-up", "--to", "ann@client.example"
+    )
+
+    assert isinstance(result.exception, TemplateError)
+    assert "follow-up/subject.txt:1" in str(result.exception)
+
+
+def test_send_now_delivers_and_the_outbox_shows_it(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    result = run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "outreach 1 sent to ann@client.example\n"
+    assert len(smtp_server.received) == 1
+    (record,) = lines(run(config_path, "outbox", "list", "--format", "json"))
+    assert (record["id"], record["status"], record["template"]) == (1, "sent", "hello")
+    assert record["message_id"] == smtp_server.received[0].message_id
+    (shown,) = lines(run(config_path, "outbox", "show", "1", "--format", "json"))
+    assert shown["text"] == "Dear client,\n\nMaya Lin\n"
+
+
+def test_send_later_queues_and_cancel_stops_it(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    queued = run(
+        config_path,
+        "outreach",
+        "send",
+        "hello",
+        "--to",
+        "ann@client.example",
+        "--at",
+        "+3d",
+    )
+    cancelled = run(config_path, "outbox", "cancel", "1")
+    again = run(config_path, "outbox", "cancel", "1")
+
+    assert queued.exit_code == 0 and "queued for" in queued.stdout
+    assert cancelled.stdout == "outreach 1 cancelled\n"
+    assert again.exit_code == 1 and "cancelled already" in again.output
+    assert run(config_path, "outbox", "flush").stdout.startswith("work: 0 sent")
+    assert smtp_server.received == []
+
+
+def test_a_failed_send_exits_1_and_retry_sends_it(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.plan("data", "554 5.7.1 Rejected for policy reasons")
+
+    failed = run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+    retried = run(config_path, "outbox", "retry", "1")
+    flushed = run(config_path, "outbox", "flush")
+
+    assert failed.exit_code == 1
+    assert "is failed: 554 5.7.1 Rejected for policy reasons" in failed.stdout
+    assert retried.stdout == "outreach 1 queued again\n"
+    assert flushed.stdout.startswith("work: 1 sent")
+    assert len(smtp_server.received) == 1
+
+
+def test_mail_in_doubt_is_retried_only_when_told(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.plan("data", "drop")
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+
+    refused = run(config_path, "outbox", "retry", "1")
+    listed = run(config_path, "outbox", "list", "--status", "in_doubt")
+    forced = run(config_path, "outbox", "retry", "--in-doubt", "1")
+    run(config_path, "outbox", "flush")
+
+    assert refused.exit_code == 1 and "may deliver it twice" in refused.output
+    assert "1 in doubt" in listed.stderr
+    assert forced.exit_code == 0
+    assert len(smtp_server.received) == 1
+
+
+def test_suppression_add_list_remove(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    added = run(
+        config_path,
+        "suppression",
+        "add",
+        "Ann@Client.example",
+        "--note",
+        "asked by phone",
+    )
+    (entry,) = lines(run(config_path, "suppression", "list", "--format", "json"))
+    refused = run(
+        config_path, "outreach", "send", "hello", "--to", "ann@client.example"
+    )
+    removed = run(config_path, "suppression", "remove", "ann@client.example")
+    history = lines(
+        run(config_path, "suppression", "list", "--removed", "--format", "json")
+    )
+
+    assert added.stdout == "suppressed ann@client.example\n"
+    assert (entry["address"], entry["reason"], entry["detail"]) == (
+        "ann@client.example",
+        "manual",
+        "asked by phone",
+    )
+    assert isinstance(refused.exception, OutreachRefused)
+    assert removed.exit_code == 0
+    assert history[0]["removed_at"] is not None
+    assert lines(run(config_path, "suppression", "list", "--format", "json")) == []
+
+
+def test_a_one_click_token_unsubscribes_the_recipient(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+    token = smtp_server.received[0].message["List-Unsubscribe"].split("%20")[1][:22]
+
+    result = run(config_path, "suppression", "add", "--token", token)
+
+    assert result.stdout == "suppressed ann@client.example (unsubscribed)\n"
+    (entry,) = lines(run(config_path, "suppression", "list", "--format", "json"))
+    assert (entry["reason"], entry["outbox_id"]) == ("unsubscribed", 1)
+
+
+def test_templates_are_listed(config_path: Path) -> None:
+    assert lines(run(config_path, "outreach", "templates", "--format", "json")) == [
+        {"name": "follow-up"},
+        {"name": "hello"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["outreach", "--help"],
+        ["outreach", "preview", "--help"],
+        ["outreach", "send", "--help"],
+        ["outreach", "templates", "--help"],
+        ["outbox", "--help"],
+        ["outbox", "list", "--help"],
+        ["outbox", "show", "--help"],
+        ["outbox", "retry", "--help"],
+        ["outbox", "cancel", "--help"],
+        ["outbox", "flush", "--help"],
+        ["suppression", "list", "--help"],
+        ["suppression", "add", "--help"],
+        ["suppression", "remove", "--help"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, command)
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: ")
