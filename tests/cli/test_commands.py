@@ -121,7 +121,12 @@ def test_import_list_export_and_quarantine(
     assert answer["direction"] == "outbound"
     assert answer["thread_id"] == ask["thread_id"]
     assert answer["in_reply_to"] == "kickoff-1@client.example"
-    assert ask["from"] == {"address": "ann@client.example", "name": "Ann Client"}
+    sender = ask["from"]
+    assert (sender["address"], sender["name"]) == ("ann@client.example", "Ann Client")
+    # She wrote to us personally, so she became a contact at her company.
+    assert sender["contact"]["address"] == "ann@client.example"
+    assert sender["company"]["name"] == "Client"
+    assert sender["match"]["method"] == "exact"
     assert ask["date"] == "2026-11-02T09:30:00Z"
     (bad,) = [record for record in records if record["quarantined"]]
 
