@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from email_validator import EmailNotValidError, validate_email
 
 if TYPE_CHECKING:
-    from inbox_crm.config import _Reader
+    from inbox_crm.config.reader import Reader
 
 SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 SMTP_AUTH = ("auto", "plain", "login", "xoauth2", "none")
@@ -87,7 +87,7 @@ class OutreachConfig:
 
 
 def read_smtp(
-    reader: _Reader,
+    reader: Reader,
     table: dict[str, Any],
     at: str,
     mailbox: dict[str, Any],
@@ -132,7 +132,7 @@ def read_smtp(
     )
 
 
-def read_outreach(reader: _Reader, table: dict[str, Any], base: Path) -> OutreachConfig:
+def read_outreach(reader: Reader, table: dict[str, Any], base: Path) -> OutreachConfig:
     """The [outreach] table; relative paths are taken from the config's folder."""
     at = "outreach"
     reader.no_unknown_keys(table, OUTREACH_KEYS, at)
@@ -170,7 +170,7 @@ def read_outreach(reader: _Reader, table: dict[str, Any], base: Path) -> Outreac
 
 
 def _secrets(
-    reader: _Reader,
+    reader: Reader,
     table: dict[str, Any],
     at: str,
     mailbox: dict[str, Any],
@@ -193,7 +193,7 @@ def _secrets(
 
 
 def _from_address(
-    reader: _Reader, table: dict[str, Any], at: str, mailbox: dict[str, Any]
+    reader: Reader, table: dict[str, Any], at: str, mailbox: dict[str, Any]
 ) -> str:
     own = [a for a in mailbox.get("addresses", []) if isinstance(a, str)]
     username = mailbox.get("username")
@@ -210,14 +210,14 @@ def _from_address(
     return _address(reader, value, f"{at}.from_address")
 
 
-def _address(reader: _Reader, value: str, key: str) -> str:
+def _address(reader: Reader, value: str, key: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise reader.error(key, f"not a valid email address: {exc}") from None
 
 
-def _line(reader: _Reader, table: dict[str, Any], key: str, at: str) -> str:
+def _line(reader: Reader, table: dict[str, Any], key: str, at: str) -> str:
     value = table.get(key, "")
     if not isinstance(value, str) or any(c in value for c in "\r\n"):
         raise reader.error(f"{at}.{key}", "must be a string on one line")
@@ -225,7 +225,7 @@ def _line(reader: _Reader, table: dict[str, Any], key: str, at: str) -> str:
 
 
 def _choice(
-    reader: _Reader,
+    reader: Reader,
     table: dict[str, Any],
     key: str,
     at: str,
