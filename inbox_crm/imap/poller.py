@@ -61,6 +61,8 @@ class SyncReport:
 
     mailbox: str
     folders: list[FolderReport] = field(default_factory=list)
+    # IMAP commands sent after login, over every connection of the pass.
+    commands: int = 0
 
     @property
     def errors(self) -> list[str]:
@@ -93,10 +95,13 @@ class Poller:
             timedelta(days=sync.thread_window_days),
         )
         self.connection: ImapConnection | None = None
+        # Commands sent on connections already closed.
+        self.commands_sent = 0
 
     async def run_once(self) -> SyncReport:
         """One pass over every configured folder, reconnecting after drops."""
         report = SyncReport(self.mailbox.name)
+        before = self.commands_sent + self._open_commands()
         try:
             connection = await self._connection()
             folders = resolve_folders(
@@ -111,12 +116,17 @@ class Poller:
                 report.folders.append(await self._folder_with_retries(name))
         finally:
             await self.close()
+            report.commands = self.commands_sent - before
         return report
 
     async def close(self) -> None:
         if self.connection is not None:
+            self.commands_sent += self.connection.commands
             await self.connection.logout()
             self.connection = None
+
+    def _open_commands(self) -> int:
+        return self.connection.commands if self.connection is not None else 0
 
     async def _connection(self) -> ImapConnection:
         if self.connection is None:

@@ -9,6 +9,7 @@ same normalised subject, within a time window, that shares a participant.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -16,6 +17,16 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.mail.subjects import has_reply_prefix, normalize_subject
 from inbox_crm.storage.models import Message, MessageReference, Participant, Thread
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """What threading needs of a message just stored (and not yet threaded)."""
+
+    id: int
+    message_id: str | None
+    subject: str
+    date: datetime
 
 
 class Threader:
@@ -36,9 +47,9 @@ class Threader:
         self.own_addresses = {address.lower() for address in own_addresses}
 
     def assign(
-        self, message: Message, references: list[str], addresses: Iterable[str]
+        self, message: NewMessage, references: list[str], addresses: Iterable[str]
     ) -> Thread:
-        """Put `message` (already flushed) into its thread and return the thread."""
+        """Put `message` (already stored) into its thread and return the thread."""
         thread_ids = self._by_references(message, references)
         if not thread_ids and (references or has_reply_prefix(message.subject)):
             others = set(addresses) - self.own_addresses
@@ -55,11 +66,16 @@ class Threader:
             self.session.add(thread)
             self.session.flush()
 
-        message.thread_id = thread.id
+        self.session.execute(
+            update(Message)
+            .where(Message.id == message.id)
+            .values(thread_id=thread.id)
+            .execution_options(synchronize_session=False)
+        )
         self._account(thread, message)
         return thread
 
-    def _by_references(self, message: Message, references: list[str]) -> set[int]:
+    def _by_references(self, message: NewMessage, references: list[str]) -> set[int]:
         found: set[int] = set()
         if references:
             parents = select(Message.thread_id).where(
@@ -81,7 +97,7 @@ class Threader:
             found.update(self.session.scalars(children))
         return {thread_id for thread_id in found if thread_id is not None}
 
-    def _by_subject(self, message: Message, addresses: set[str]) -> set[int]:
+    def _by_subject(self, message: NewMessage, addresses: set[str]) -> set[int]:
         key = normalize_subject(message.subject)[:500]
         if not key or not addresses:
             return set()
@@ -140,7 +156,7 @@ class Threader:
         )
         return keep
 
-    def _account(self, thread: Thread, message: Message) -> None:
+    def _account(self, thread: Thread, message: NewMessage) -> None:
         thread.message_count = (thread.message_count or 0) + 1
         if thread.first_date is None or message.date < thread.first_date:
             thread.first_date = message.date
