@@ -73,6 +73,14 @@ class BatchWriter:
         self._locate(connection, pairs, ids, set(known.values()))
 
         result = BatchResult(duplicates=len(pairs) - len(new))
+        self.threader.look_up_references(
+            [
+                entry.preparation.rows.message["message_id"]
+                for entry in new.values()
+                if isinstance(entry.preparation, Prepared)
+                and entry.preparation.rows.message["message_id"]
+            ]
+        )
         for entry in new.values():
             self._account(entry, result)
         return result
@@ -200,14 +208,14 @@ class BatchWriter:
             subject=rows.message["subject"],
             date=rows.message["date"],
         )
-        thread = self.threader.assign(message, rows.references, rows.addresses)
+        thread_id = self.threader.assign(message, rows.references, rows.addresses)
         result.stored += 1
         log.info(
             "message %s stored: %s %s in thread %s",
             entry.id,
             rows.message["direction"],
             rows.message["kind"],
-            thread.id,
+            thread_id,
         )
 
 
