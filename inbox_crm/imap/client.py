@@ -37,6 +37,9 @@ LIST_LINE = re.compile(
     rb'^(?:LIST )?\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$'
 )
 SEARCH_LINE = re.compile(rb"^(?:SEARCH)?(?P<uids>[\d ]*)$")
+# aioimaplib rescans a FETCH response from its start at each line it reads,
+# so the cost per message grows with the number of messages per command.
+FETCH_CHUNK = 50
 CODE_NUMBER = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
 EXISTS_LINE = re.compile(rb"^(\d+) EXISTS")
 
@@ -163,7 +166,7 @@ class ImapConnection:
     async def sizes(self, uids: Iterable[int]) -> dict[int, int]:
         """RFC822.SIZE of each UID (a cheap look before fetching bodies)."""
         response = await self.ok(
-            self.client.uid("fetch", _uid_set(uids), "(UID RFC822.SIZE)"),
+            self._uid_fetch(uids, "(UID RFC822.SIZE)"),
             "UID FETCH sizes",
         )
         sizes = {}
@@ -175,12 +178,28 @@ class ImapConnection:
         return sizes
 
     async def fetch(self, uids: Iterable[int]) -> list[FetchedMessage]:
-        """Fetch whole messages with BODY.PEEK, which leaves \\Seen untouched."""
-        response = await self.ok(
-            self.client.uid("fetch", _uid_set(uids), "(UID INTERNALDATE BODY.PEEK[])"),
-            "UID FETCH bodies",
+        """Fetch whole messages with BODY.PEEK, which leaves \\Seen untouched.
+
+        A few dozen messages per command: see FETCH_CHUNK.
+        """
+        ordered = sorted(set(uids))
+        messages: list[FetchedMessage] = []
+        for start in range(0, len(ordered), FETCH_CHUNK):
+            chunk = ordered[start : start + FETCH_CHUNK]
+            response = await self.ok(
+                self._uid_fetch(chunk, "(UID INTERNALDATE BODY.PEEK[])"),
+                "UID FETCH bodies",
+            )
+            messages.extend(parse_fetch_lines(response.lines))
+        return messages
+
+    def _uid_fetch(self, uids: Iterable[int], items: str) -> Awaitable[Any]:
+        # Without aioimaplib's own timeout, which re-arms a timer at every
+        # line; `guarded` bounds the whole command instead.
+        fetch: Awaitable[Any] = self.client.protocol.fetch(
+            _uid_set(uids), items, by_uid=True, timeout=None
         )
-        return parse_fetch_lines(response.lines)
+        return fetch
 
     async def noop(self) -> None:
         await self.ok(self.client.noop(), "NOOP")

@@ -5,8 +5,10 @@ arrived before its parent is joined when the parent comes. Failing that, a
 message that looks like a reply joins the most recent conversation with the
 same normalised subject, within a time window, that shares a participant.
 
-Messages are threaded one at a time, in arrival order, with plain SQL
-statements: a message stored but not yet threaded is invisible here.
+Messages are threaded one at a time, in arrival order; a message stored but
+not yet threaded is invisible here. The thread of each message and the
+counts and dates of each thread are written once per batch (`finish`), or
+earlier when a query needs them in the database.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from inbox_crm.mail.subjects import has_reply_prefix, normalize_subject
@@ -23,6 +26,68 @@ from inbox_crm.storage.models import Message, MessageReference, Participant, Thr
 
 # Bound parameters per IN (...) list, well below every database's limit.
 IN_CHUNK = 500
+
+# Built once: composing a statement costs more than running it on SQLite.
+_PARENTS = select(Message.id, Message.thread_id).where(
+    Message.mailbox_id == bindparam("mailbox"),
+    Message.message_id.in_(bindparam("references", expanding=True)),
+)
+_CHILDREN = (
+    select(Message.id, Message.thread_id)
+    .join(MessageReference, MessageReference.message_id == Message.id)
+    .where(
+        Message.mailbox_id == bindparam("mailbox"),
+        MessageReference.referenced == bindparam("message_id"),
+    )
+)
+_REFERENCED = (
+    select(MessageReference.referenced)
+    .join(Message, Message.id == MessageReference.message_id)
+    .where(
+        Message.mailbox_id == bindparam("mailbox"),
+        MessageReference.referenced.in_(bindparam("message_ids", expanding=True)),
+    )
+    .distinct()
+)
+_CANDIDATES = (
+    select(Thread.id)
+    .where(
+        Thread.mailbox_id == bindparam("mailbox"),
+        Thread.subject_key == bindparam("key"),
+        Thread.last_date >= bindparam("earliest"),
+        Thread.first_date <= bindparam("latest"),
+    )
+    .order_by(Thread.last_date.desc())
+)
+_SHARED = (
+    select(Participant.id)
+    .join(Message, Message.id == Participant.message_id)
+    .where(
+        Message.thread_id == bindparam("thread"),
+        Message.id != bindparam("message"),
+        Participant.address.in_(bindparam("addresses", expanding=True)),
+    )
+    .limit(1)
+)
+_THREAD = select(
+    Thread.id, Thread.subject, Thread.first_date, Thread.last_date, Thread.message_count
+).where(Thread.id == bindparam("thread"))
+_CREATE = insert(Thread).returning(Thread.id)
+_SET_THREAD = (
+    update(Message)
+    .where(Message.id == bindparam("message"))
+    .values(thread_id=bindparam("thread"))
+)
+_SET_COUNTS = (
+    update(Thread)
+    .where(Thread.id == bindparam("thread"))
+    .values(
+        subject=bindparam("new_subject"),
+        first_date=bindparam("new_first_date"),
+        last_date=bindparam("new_last_date"),
+        message_count=bindparam("new_message_count"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +110,7 @@ class _ThreadRow:
 
 
 class Threader:
-    """Assigns stored messages of one mailbox to threads."""
+    """Assigns stored messages of one mailbox to threads, within one transaction."""
 
     def __init__(
         self,
@@ -62,6 +127,12 @@ class Threader:
         self.own_addresses = {address.lower() for address in own_addresses}
         # Message-IDs that some stored message references; None: not looked up.
         self.referenced: set[str] | None = None
+        # Threads assigned here (message id -> thread id), and the threads
+        # touched, as they are now; `_unwritten` is what the database lacks.
+        self.assigned: dict[int, int] = {}
+        self.threads: dict[int, _ThreadRow] = {}
+        self._unwritten_messages: list[int] = []
+        self._unwritten_threads: set[int] = set()
 
     def look_up_references(self, message_ids: Collection[str]) -> None:
         """Learn which of `message_ids` stored messages reference, in one query.
@@ -72,16 +143,11 @@ class Threader:
         ordered = sorted(message_ids)
         found: set[str] = set()
         for start in range(0, len(ordered), IN_CHUNK):
-            query = (
-                select(MessageReference.referenced)
-                .join(Message, Message.id == MessageReference.message_id)
-                .where(
-                    Message.mailbox_id == self.mailbox_id,
-                    MessageReference.referenced.in_(ordered[start : start + IN_CHUNK]),
-                )
-                .distinct()
+            chunk = ordered[start : start + IN_CHUNK]
+            rows = self.connection.scalars(
+                _REFERENCED, {"mailbox": self.mailbox_id, "message_ids": chunk}
             )
-            found.update(self.connection.scalars(query))
+            found.update(rows)
         self.referenced = found
 
     def assign(
@@ -93,36 +159,44 @@ class Threader:
             others = set(addresses) - self.own_addresses
             thread_ids = self._by_subject(message, others)
 
-        if not thread_ids:
-            thread_id = self._create(message)
-            self._set_thread(message, thread_id)
-            return thread_id
+        if thread_ids:
+            thread = self._merge(sorted(thread_ids))
+            _account(thread, message)
+            self._unwritten_threads.add(thread.id)
+        else:
+            thread = self._create(message)
 
-        thread = self._merge(sorted(thread_ids))
-        self._set_thread(message, thread.id)
-        self._account(thread, message)
+        self.assigned[message.id] = thread.id
+        self._unwritten_messages.append(message.id)
         return thread.id
 
+    def finish(self) -> None:
+        """Write what is not yet in the database; call after the last `assign`."""
+        if self._unwritten_messages:
+            self.connection.execute(
+                _SET_THREAD,
+                [
+                    {"message": message, "thread": self.assigned[message]}
+                    for message in self._unwritten_messages
+                ],
+            )
+            self._unwritten_messages.clear()
+        if self._unwritten_threads:
+            self.connection.execute(
+                _SET_COUNTS,
+                [_counts(self.threads[thread]) for thread in self._unwritten_threads],
+            )
+            self._unwritten_threads.clear()
+
     def _by_references(self, message: NewMessage, references: list[str]) -> set[int]:
-        found: set[int | None] = set()
+        rows: list[Any] = []
         if references:
-            parents = select(Message.thread_id).where(
-                Message.mailbox_id == self.mailbox_id,
-                Message.message_id.in_(references),
-                Message.thread_id.is_not(None),
-            )
-            found.update(self.connection.scalars(parents))
+            parameters = {"mailbox": self.mailbox_id, "references": references}
+            rows.extend(self.connection.execute(_PARENTS, parameters))
         if message.message_id and self._may_have_children(message.message_id):
-            children = (
-                select(Message.thread_id)
-                .join(MessageReference, MessageReference.message_id == Message.id)
-                .where(
-                    Message.mailbox_id == self.mailbox_id,
-                    MessageReference.referenced == message.message_id,
-                    Message.thread_id.is_not(None),
-                )
-            )
-            found.update(self.connection.scalars(children))
+            parameters = {"mailbox": self.mailbox_id, "message_id": message.message_id}
+            rows.extend(self.connection.execute(_CHILDREN, parameters))
+        found = {self.assigned.get(row_id, thread_id) for row_id, thread_id in rows}
         return {thread_id for thread_id in found if thread_id is not None}
 
     def _may_have_children(self, message_id: str) -> bool:
@@ -132,17 +206,14 @@ class Threader:
         key = normalize_subject(message.subject)[:500]
         if not key or not addresses:
             return set()
-        candidates = (
-            select(Thread.id)
-            .where(
-                Thread.mailbox_id == self.mailbox_id,
-                Thread.subject_key == key,
-                Thread.last_date >= message.date - self.window,
-                Thread.first_date <= message.date + self.window,
-            )
-            .order_by(Thread.last_date.desc())
-        )
-        for thread_id in self.connection.scalars(candidates).all():
+        self.finish()
+        parameters = {
+            "mailbox": self.mailbox_id,
+            "key": key,
+            "earliest": message.date - self.window,
+            "latest": message.date + self.window,
+        }
+        for thread_id in self.connection.scalars(_CANDIDATES, parameters).all():
             if self._shares_participant(thread_id, addresses, message.id):
                 return {thread_id}
         return set()
@@ -150,33 +221,27 @@ class Threader:
     def _shares_participant(
         self, thread_id: int, addresses: set[str], message_id: int
     ) -> bool:
-        query = (
-            select(Participant.id)
-            .join(Message, Message.id == Participant.message_id)
-            .where(
-                Message.thread_id == thread_id,
-                Message.id != message_id,
-                Participant.address.in_(addresses),
-            )
-            .limit(1)
-        )
-        return self.connection.scalar(query) is not None
+        parameters = {
+            "thread": thread_id,
+            "message": message_id,
+            "addresses": sorted(addresses),
+        }
+        return self.connection.scalar(_SHARED, parameters) is not None
 
-    def _create(self, message: NewMessage) -> int:
+    def _create(self, message: NewMessage) -> _ThreadRow:
         """A new thread holding just `message`."""
-        statement = (
-            insert(Thread)
-            .values(
-                mailbox_id=self.mailbox_id,
-                subject=message.subject,
-                subject_key=normalize_subject(message.subject)[:500],
-                first_date=message.date,
-                last_date=message.date,
-                message_count=1,
-            )
-            .returning(Thread.id)
-        )
-        return self.connection.execute(statement).scalar_one()
+        values = {
+            "mailbox_id": self.mailbox_id,
+            "subject": message.subject,
+            "subject_key": normalize_subject(message.subject)[:500],
+            "first_date": message.date,
+            "last_date": message.date,
+            "message_count": 1,
+        }
+        thread_id = self.connection.execute(_CREATE, values).scalar_one()
+        thread = _ThreadRow(thread_id, message.subject, message.date, message.date, 1)
+        self.threads[thread_id] = thread
+        return thread
 
     def _merge(self, thread_ids: list[int]) -> _ThreadRow:
         """Fold several threads into the oldest; a late parent can join two."""
@@ -184,6 +249,8 @@ class Threader:
         others = thread_ids[1:]
         if not others:
             return keep
+
+        self.finish()
         self.connection.execute(
             update(Message)
             .where(Message.thread_id.in_(others))
@@ -193,7 +260,11 @@ class Threader:
             other = self._thread(other_id)
             keep.first_date = _earliest(keep.first_date, other.first_date)
             keep.last_date = _latest(keep.last_date, other.last_date)
+            del self.threads[other_id]
         self.connection.execute(delete(Thread).where(Thread.id.in_(others)))
+        for message_id, thread_id in self.assigned.items():
+            if thread_id in others:
+                self.assigned[message_id] = keep.id
         keep.message_count = (
             self.connection.scalar(
                 select(func.count()).where(Message.thread_id == keep.id)
@@ -203,39 +274,29 @@ class Threader:
         return keep
 
     def _thread(self, thread_id: int) -> _ThreadRow:
-        row = self.connection.execute(
-            select(
-                Thread.id,
-                Thread.subject,
-                Thread.first_date,
-                Thread.last_date,
-                Thread.message_count,
-            ).where(Thread.id == thread_id)
-        ).one()
-        return _ThreadRow(*row)
+        if thread_id not in self.threads:
+            row = self.connection.execute(_THREAD, {"thread": thread_id}).one()
+            self.threads[thread_id] = _ThreadRow(*row)
+        return self.threads[thread_id]
 
-    def _set_thread(self, message: NewMessage, thread_id: int) -> None:
-        self.connection.execute(
-            update(Message).where(Message.id == message.id).values(thread_id=thread_id)
-        )
 
-    def _account(self, thread: _ThreadRow, message: NewMessage) -> None:
-        """Count `message` in `thread` and widen its dates."""
-        thread.message_count = (thread.message_count or 0) + 1
-        if thread.first_date is None or message.date < thread.first_date:
-            thread.first_date = message.date
-            thread.subject = message.subject
-        thread.last_date = _latest(thread.last_date, message.date)
-        self.connection.execute(
-            update(Thread)
-            .where(Thread.id == thread.id)
-            .values(
-                subject=thread.subject,
-                first_date=thread.first_date,
-                last_date=thread.last_date,
-                message_count=thread.message_count,
-            )
-        )
+def _account(thread: _ThreadRow, message: NewMessage) -> None:
+    """Count `message` in `thread` and widen its dates."""
+    thread.message_count = (thread.message_count or 0) + 1
+    if thread.first_date is None or message.date < thread.first_date:
+        thread.first_date = message.date
+        thread.subject = message.subject
+    thread.last_date = _latest(thread.last_date, message.date)
+
+
+def _counts(thread: _ThreadRow) -> dict[str, Any]:
+    return {
+        "thread": thread.id,
+        "new_subject": thread.subject,
+        "new_first_date": thread.first_date,
+        "new_last_date": thread.last_date,
+        "new_message_count": thread.message_count,
+    }
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:

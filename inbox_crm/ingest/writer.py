@@ -83,6 +83,7 @@ class BatchWriter:
         )
         for entry in new.values():
             self._account(entry, result)
+        self.threader.finish()
         return result
 
     def _stored_ids(self, connection: Connection, keys: set[str]) -> dict[str, int]:
