@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bench.mailbox import OWN_ADDRESS, SEED, mailbox
 from tests.servers.dovecot import DovecotServer, ImapAccount, fast_parent_directory
@@ -47,9 +49,11 @@ class Figures:
     messages: int
     megabytes: float
     mbsync_seconds: float
+    mbsync_cpu_seconds: float
     mbsync_messages: int
     sync_seconds: float
     sync_pass_seconds: float
+    sync_cpu_seconds: float
     stored: int
     quarantined: int
     peak_rss_mb: float
@@ -71,6 +75,11 @@ class Figures:
     @property
     def ratio(self) -> float:
         return self.sync_rate / self.mbsync_rate
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The same ratio by CPU time, which other load on the machine moves less."""
+        return self.mbsync_cpu_seconds / self.sync_cpu_seconds
 
 
 def main() -> None:
@@ -98,7 +107,9 @@ def measure(
 
         _say(f"{size:,} messages: mbsync (a first run warms Dovecot's caches)")
         run_mbsync(account, work / "warm-up")
-        mbsync_seconds, mbsync_messages = run_mbsync(account, work / "mbsync")
+        mbsync_seconds, mbsync_cpu, mbsync_messages = run_mbsync(
+            account, work / "mbsync"
+        )
 
         _say(f"{size:,} messages: inbox-crm sync")
         config = write_config(work, account, options.batch_size)
@@ -116,9 +127,11 @@ def measure(
         messages=size,
         megabytes=megabytes,
         mbsync_seconds=mbsync_seconds,
+        mbsync_cpu_seconds=mbsync_cpu,
         mbsync_messages=mbsync_messages,
         sync_seconds=first["wall_seconds"],
         sync_pass_seconds=first["pass_seconds"],
+        sync_cpu_seconds=first["cpu_seconds"],
         stored=first["stored"],
         quarantined=first["quarantined"],
         peak_rss_mb=first["peak_rss_kb"] / 1024,
@@ -150,20 +163,27 @@ def load(account: ImapAccount, size: int, seed: int) -> float:
     return total / 1e6
 
 
-def run_mbsync(account: ImapAccount, maildir: Path) -> tuple[float, int]:
-    """Pull both folders into a fresh Maildir; return seconds and messages."""
+def run_mbsync(account: ImapAccount, maildir: Path) -> tuple[float, float, int]:
+    """Pull both folders into a fresh Maildir; return seconds, CPU and messages."""
     maildir.mkdir()
     config = maildir.with_suffix(".mbsyncrc")
     config.write_text(_mbsync_config(account, maildir), encoding="utf-8")
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     subprocess.run([MBSYNC, "-c", str(config), "-q", "bench"], check=True)
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     count = sum(
         len(os.listdir(maildir / folder / kind))
         for folder in FOLDERS
         for kind in ("cur", "new")
     )
-    return seconds, count
+    return seconds, cpu, count
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _mbsync_config(account: ImapAccount, maildir: Path) -> str:
@@ -218,7 +238,7 @@ addresses = ["{OWN_ADDRESS}"]
     return path
 
 
-def run_sync(config: Path, log_path: Path) -> dict[str, object]:
+def run_sync(config: Path, log_path: Path) -> dict[str, Any]:
     """Run one sync pass in a process of its own and return its figures."""
     environment = dict(os.environ, **{PASSWORD_ENV: "bench-secret"})
     command = [sys.executable, "-m", "bench.sync_once", str(config)]
@@ -231,7 +251,7 @@ def run_sync(config: Path, log_path: Path) -> dict[str, object]:
     if done.returncode != 0:
         tail = log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"the sync exited {done.returncode}:\n{tail}")
-    figures: dict[str, object] = json.loads(done.stdout)
+    figures: dict[str, Any] = json.loads(done.stdout)
     figures["wall_seconds"] = wall
     return figures
 
@@ -268,13 +288,15 @@ def _rows(figures: Figures) -> list[tuple[str, str, str, str]]:
         ),
         (
             f"{size}: mbsync (baseline)",
-            f"{figures.mbsync_rate:,.0f} msg/s ({figures.mbsync_seconds:.1f} s)",
+            f"{figures.mbsync_rate:,.0f} msg/s "
+            f"({figures.mbsync_seconds:.1f} s, {figures.mbsync_cpu_seconds:.2f} s CPU)",
             f"{figures.messages:,} fetched",
             _verdict(figures.mbsync_messages == figures.messages),
         ),
         (
             f"{size}: inbox-crm first sync",
-            f"{figures.sync_rate:,.0f} msg/s ({figures.sync_seconds:.1f} s)",
+            f"{figures.sync_rate:,.0f} msg/s "
+            f"({figures.sync_seconds:.1f} s, {figures.sync_cpu_seconds:.1f} s CPU)",
             "",
             "",
         ),
@@ -289,6 +311,12 @@ def _rows(figures: Figures) -> list[tuple[str, str, str, str]]:
             f"{figures.ratio:.2f}",
             f">= {RATIO_TARGET}",
             _verdict(figures.ratio >= RATIO_TARGET),
+        ),
+        (
+            f"{size}: the same by CPU time",
+            f"{figures.cpu_ratio:.2f}",
+            "",
+            "",
         ),
         (
             f"{size}: peak RSS of the sync",
@@ -335,6 +363,7 @@ def _write_json(path: Path, results: list[Figures]) -> None:
             "sync_rate": figures.sync_rate,
             "mbsync_rate": figures.mbsync_rate,
             "ratio": figures.ratio,
+            "cpu_ratio": figures.cpu_ratio,
         }
         for figures in results
     ]

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import resource
 import time
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def main() -> None:
                 "folders": len(report.folders),
                 "errors": report.errors,
                 "peak_rss_kb": peak_rss_kb(),
+                "cpu_seconds": cpu_seconds(),
             }
         )
     )
@@ -60,6 +62,12 @@ def peak_rss_kb() -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
     raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _arguments() -> argparse.Namespace:
