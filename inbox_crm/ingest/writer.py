@@ -73,18 +73,22 @@ class BatchWriter:
         self._locate(connection, pairs, ids, set(known.values()))
 
         result = BatchResult(duplicates=len(pairs) - len(new))
+        self._thread(list(new.values()), result)
+        return result
+
+    def _thread(self, new: list[_New], result: BatchResult) -> None:
+        """Thread and count the new messages, in order, then write the threads."""
         self.threader.look_up_references(
             [
                 entry.preparation.rows.message["message_id"]
-                for entry in new.values()
+                for entry in new
                 if isinstance(entry.preparation, Prepared)
                 and entry.preparation.rows.message["message_id"]
             ]
         )
-        for entry in new.values():
+        for entry in new:
             self._account(entry, result)
         self.threader.finish()
-        return result
 
     def _stored_ids(self, connection: Connection, keys: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
