@@ -133,8 +133,12 @@ class Writer:
 
     def _new_conversation(self, index: int) -> tuple[str, list[str], str]:
         rng = self.rng
-        topic = rng.choice(TOPICS).format(n=rng.randint(2, 9))
         correspondent = rng.choice(self.people)
+        topic = rng.choice(TOPICS).format(n=rng.randint(2, 99))
+        # Most subjects name the client, as in real mail; a few stay generic.
+        if rng.random() < 0.8:
+            client = correspondent.domain.partition(".")[0].replace("-", " ")
+            topic = f"{topic} ({client.title()})"
         copied = rng.sample(self.people, rng.choice((0, 0, 0, 1, 2)))
         conversation = Conversation(topic, correspondent, copied)
         self.open.append(conversation)

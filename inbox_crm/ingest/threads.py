@@ -49,24 +49,35 @@ _REFERENCED = (
     )
     .distinct()
 )
-_CANDIDATES = (
-    select(Thread.id)
-    .where(
-        Thread.mailbox_id == bindparam("mailbox"),
-        Thread.subject_key == bindparam("key"),
-        Thread.last_date >= bindparam("earliest"),
-        Thread.first_date <= bindparam("latest"),
-    )
-    .order_by(Thread.last_date.desc())
-)
-_SHARED = (
+# The most recent thread with the subject, within the window, that shares a
+# participant with the message: one statement, however many threads match.
+# It starts from the subject and from each thread's own messages: `+ 0` keeps
+# SQLite (which has no statistics to go by) off the mailbox index, and the
+# nested EXISTS off the index of every message an address is on.
+_SHARES_PARTICIPANT = (
     select(Participant.id)
-    .join(Message, Message.id == Participant.message_id)
     .where(
-        Message.thread_id == bindparam("thread"),
-        Message.id != bindparam("message"),
+        Participant.message_id == Message.id,
         Participant.address.in_(bindparam("addresses", expanding=True)),
     )
+    .exists()
+)
+_BY_SUBJECT = (
+    select(Thread.id)
+    .where(
+        Thread.subject_key == bindparam("key"),
+        Thread.mailbox_id + 0 == bindparam("mailbox"),
+        Thread.last_date >= bindparam("earliest"),
+        Thread.first_date <= bindparam("latest"),
+        select(Message.id)
+        .where(
+            Message.thread_id == Thread.id,
+            Message.id != bindparam("message"),
+            _SHARES_PARTICIPANT,
+        )
+        .exists(),
+    )
+    .order_by(Thread.last_date.desc())
     .limit(1)
 )
 _THREAD = select(
@@ -212,21 +223,11 @@ class Threader:
             "key": key,
             "earliest": message.date - self.window,
             "latest": message.date + self.window,
-        }
-        for thread_id in self.connection.scalars(_CANDIDATES, parameters).all():
-            if self._shares_participant(thread_id, addresses, message.id):
-                return {thread_id}
-        return set()
-
-    def _shares_participant(
-        self, thread_id: int, addresses: set[str], message_id: int
-    ) -> bool:
-        parameters = {
-            "thread": thread_id,
-            "message": message_id,
+            "message": message.id,
             "addresses": sorted(addresses),
         }
-        return self.connection.scalar(_SHARED, parameters) is not None
+        thread_id = self.connection.scalar(_BY_SUBJECT, parameters)
+        return set() if thread_id is None else {thread_id}
 
     def _create(self, message: NewMessage) -> _ThreadRow:
         """A new thread holding just `message`."""
