@@ -57,6 +57,7 @@ class Figures:
     stored: int
     quarantined: int
     peak_rss_mb: float
+    worker_rss_mb: float
     idle_seconds: float
     idle_pass_seconds: float
     idle_commands: int
@@ -135,6 +136,7 @@ def measure(
         stored=first["stored"],
         quarantined=first["quarantined"],
         peak_rss_mb=first["peak_rss_kb"] / 1024,
+        worker_rss_mb=first["children_peak_rss_kb"] / 1024,
         idle_seconds=idle["wall_seconds"],
         idle_pass_seconds=idle["pass_seconds"],
         idle_commands=idle["commands"],
@@ -320,7 +322,8 @@ def _rows(figures: Figures) -> list[tuple[str, str, str, str]]:
         ),
         (
             f"{size}: peak RSS of the sync",
-            f"{figures.peak_rss_mb:.1f} MB",
+            f"{figures.peak_rss_mb:.1f} MB "
+            f"({figures.worker_rss_mb:.1f} MB of it the prepare worker)",
             f"<= {RSS_TARGET_MB:.0f} MB",
             _verdict(figures.peak_rss_mb <= RSS_TARGET_MB),
         ),

@@ -12,11 +12,13 @@ import base64
 import logging
 import re
 import ssl
+from array import array
 from asyncio import FIRST_COMPLETED
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from itertools import pairwise
 from typing import Any, TypeVar
 
 import aioimaplib
@@ -37,6 +39,7 @@ LIST_LINE = re.compile(
     rb'^(?:LIST )?\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$'
 )
 SEARCH_LINE = re.compile(rb"^(?:SEARCH)?(?P<uids>[\d ]*)$")
+NUMBER = re.compile(rb"\d+")
 # aioimaplib rescans a FETCH response from its start at each line it reads,
 # so the cost per message grows with the number of messages per command.
 FETCH_CHUNK = 50
@@ -149,19 +152,26 @@ class ImapConnection:
             raise ImapError(f"EXAMINE {folder}: the server sent no UIDVALIDITY")
         return FolderStatus(codes[b"UIDVALIDITY"], codes.get(b"UIDNEXT"), exists)
 
-    async def uids_from(self, first_uid: int) -> list[int]:
-        """UIDs at or above `first_uid`, ascending."""
+    async def uids_from(self, first_uid: int) -> Sequence[int]:
+        """UIDs at or above `first_uid`, ascending.
+
+        A compact array: a first sync of a large folder holds every UID to
+        fetch, and should not need a Python object for each.
+        """
         response = await self.ok(
             self.client.uid_search(f"UID {first_uid}:*", charset=None),
             "UID SEARCH",
         )
-        uids: list[int] = []
+        uids = array("Q")
         for line in response.lines[:-1]:
             match = SEARCH_LINE.match(bytes(line))
             if match:
-                uids.extend(int(token) for token in match["uids"].split())
-        # "n:*" always names the highest UID, even one below n.
-        return sorted(uid for uid in set(uids) if uid >= first_uid)
+                numbers = (int(token[0]) for token in NUMBER.finditer(match["uids"]))
+                # "n:*" always names the highest UID, even one below n.
+                uids.extend(uid for uid in numbers if uid >= first_uid)
+        if any(a >= b for a, b in pairwise(uids)):
+            uids = array("Q", sorted(set(uids)))
+        return uids
 
     async def sizes(self, uids: Iterable[int]) -> dict[int, int]:
         """RFC822.SIZE of each UID (a cheap look before fetching bodies)."""
