@@ -28,7 +28,7 @@ from inbox_crm.storage.models import Message, MessageReference, Participant, Thr
 IN_CHUNK = 500
 
 # Built once: composing a statement costs more than running it on SQLite.
-_PARENTS = select(Message.id, Message.thread_id).where(
+_PARENTS = select(Message.message_id, Message.id, Message.thread_id).where(
     Message.mailbox_id == bindparam("mailbox"),
     Message.message_id.in_(bindparam("references", expanding=True)),
 )
@@ -80,9 +80,9 @@ _BY_SUBJECT = (
     .order_by(Thread.last_date.desc())
     .limit(1)
 )
-_THREAD = select(
+_THREADS = select(
     Thread.id, Thread.subject, Thread.first_date, Thread.last_date, Thread.message_count
-).where(Thread.id == bindparam("thread"))
+).where(Thread.id.in_(bindparam("threads", expanding=True)))
 _CREATE = insert(Thread).returning(Thread.id)
 _SET_THREAD = (
     update(Message)
@@ -136,30 +136,44 @@ class Threader:
         # The mailbox's own addresses are in nearly every conversation, so
         # they never count as the participant two messages share.
         self.own_addresses = {address.lower() for address in own_addresses}
-        # Message-IDs that some stored message references; None: not looked up.
+        # Looked up once per batch (see `look_up`); None: not looked up.
+        # Message-IDs that stored messages reference, and the stored messages
+        # (ids) that have each Message-ID the batch references.
         self.referenced: set[str] | None = None
-        # Threads assigned here (message id -> thread id), and the threads
-        # touched, as they are now; `_unwritten` is what the database lacks.
-        self.assigned: dict[int, int] = {}
+        self.parents: dict[str, list[int]] | None = None
+        # The thread of each message met here (None: not threaded yet), and
+        # each thread touched, as they are now; `_unwritten` is what the
+        # database still lacks.
+        self.thread_of: dict[int, int | None] = {}
         self.threads: dict[int, _ThreadRow] = {}
         self._unwritten_messages: list[int] = []
         self._unwritten_threads: set[int] = set()
 
-    def look_up_references(self, message_ids: Collection[str]) -> None:
-        """Learn which of `message_ids` stored messages reference, in one query.
+    def look_up(
+        self, message_ids: Collection[str], references: Collection[str]
+    ) -> None:
+        """Read what threading a batch needs in a few queries, before `assign`.
 
+        `message_ids` are the batch's own, `references` all it references.
         Most messages have no replies yet when they arrive: for those, the
         search for children is skipped.
         """
-        ordered = sorted(message_ids)
-        found: set[str] = set()
-        for start in range(0, len(ordered), IN_CHUNK):
-            chunk = ordered[start : start + IN_CHUNK]
-            rows = self.connection.scalars(
+        self.referenced = set()
+        for chunk in _chunks(message_ids):
+            referenced = self.connection.scalars(
                 _REFERENCED, {"mailbox": self.mailbox_id, "message_ids": chunk}
             )
-            found.update(rows)
-        self.referenced = found
+            self.referenced.update(referenced)
+
+        self.parents = {}
+        for chunk in _chunks(references):
+            parameters = {"mailbox": self.mailbox_id, "references": chunk}
+            rows = self.connection.execute(_PARENTS, parameters)
+            for message_id, row_id, thread_id in rows:
+                self.parents.setdefault(str(message_id), []).append(row_id)
+                self.thread_of[row_id] = thread_id
+        known = {thread for thread in self.thread_of.values() if thread is not None}
+        self._load_threads(known)
 
     def assign(
         self, message: NewMessage, references: list[str], addresses: Iterable[str]
@@ -177,7 +191,7 @@ class Threader:
         else:
             thread = self._create(message)
 
-        self.assigned[message.id] = thread.id
+        self.thread_of[message.id] = thread.id
         self._unwritten_messages.append(message.id)
         return thread.id
 
@@ -187,7 +201,7 @@ class Threader:
             self.connection.execute(
                 _SET_THREAD,
                 [
-                    {"message": message, "thread": self.assigned[message]}
+                    {"message": message, "thread": self.thread_of[message]}
                     for message in self._unwritten_messages
                 ],
             )
@@ -200,15 +214,28 @@ class Threader:
             self._unwritten_threads.clear()
 
     def _by_references(self, message: NewMessage, references: list[str]) -> set[int]:
-        rows: list[Any] = []
-        if references:
-            parameters = {"mailbox": self.mailbox_id, "references": references}
-            rows.extend(self.connection.execute(_PARENTS, parameters))
+        found = {
+            self.thread_of[row_id]
+            for reference in references
+            for row_id in self._parents(reference)
+        }
         if message.message_id and self._may_have_children(message.message_id):
             parameters = {"mailbox": self.mailbox_id, "message_id": message.message_id}
-            rows.extend(self.connection.execute(_CHILDREN, parameters))
-        found = {self.assigned.get(row_id, thread_id) for row_id, thread_id in rows}
+            for row_id, thread_id in self.connection.execute(_CHILDREN, parameters):
+                found.add(self.thread_of.get(row_id, thread_id))
         return {thread_id for thread_id in found if thread_id is not None}
+
+    def _parents(self, message_id: str) -> list[int]:
+        """Stored messages with this Message-ID (looked up now if not before)."""
+        if self.parents is None:
+            self.parents = {}
+        if message_id not in self.parents:
+            parameters = {"mailbox": self.mailbox_id, "references": [message_id]}
+            self.parents[message_id] = []
+            for _, row_id, thread_id in self.connection.execute(_PARENTS, parameters):
+                self.parents[message_id].append(row_id)
+                self.thread_of.setdefault(row_id, thread_id)
+        return self.parents[message_id]
 
     def _may_have_children(self, message_id: str) -> bool:
         return self.referenced is None or message_id in self.referenced
@@ -263,9 +290,9 @@ class Threader:
             keep.last_date = _latest(keep.last_date, other.last_date)
             del self.threads[other_id]
         self.connection.execute(delete(Thread).where(Thread.id.in_(others)))
-        for message_id, thread_id in self.assigned.items():
+        for message_id, thread_id in self.thread_of.items():
             if thread_id in others:
-                self.assigned[message_id] = keep.id
+                self.thread_of[message_id] = keep.id
         keep.message_count = (
             self.connection.scalar(
                 select(func.count()).where(Message.thread_id == keep.id)
@@ -276,9 +303,19 @@ class Threader:
 
     def _thread(self, thread_id: int) -> _ThreadRow:
         if thread_id not in self.threads:
-            row = self.connection.execute(_THREAD, {"thread": thread_id}).one()
-            self.threads[thread_id] = _ThreadRow(*row)
+            self._load_threads({thread_id})
         return self.threads[thread_id]
+
+    def _load_threads(self, thread_ids: Collection[int]) -> None:
+        missing = [thread for thread in thread_ids if thread not in self.threads]
+        for chunk in _chunks(missing):
+            for row in self.connection.execute(_THREADS, {"threads": chunk}):
+                self.threads[row.id] = _ThreadRow(*row)
+
+
+def _chunks(values: Collection[Any]) -> list[list[Any]]:
+    ordered = sorted(values)
+    return [ordered[i : i + IN_CHUNK] for i in range(0, len(ordered), IN_CHUNK)]
 
 
 def _account(thread: _ThreadRow, message: NewMessage) -> None:

@@ -78,13 +78,10 @@ class BatchWriter:
 
     def _thread(self, new: list[_New], result: BatchResult) -> None:
         """Thread and count the new messages, in order, then write the threads."""
-        self.threader.look_up_references(
-            [
-                entry.preparation.rows.message["message_id"]
-                for entry in new
-                if isinstance(entry.preparation, Prepared)
-                and entry.preparation.rows.message["message_id"]
-            ]
+        rows = [e.preparation.rows for e in new if isinstance(e.preparation, Prepared)]
+        self.threader.look_up(
+            [row.message["message_id"] for row in rows if row.message["message_id"]],
+            {reference for row in rows for reference in row.references},
         )
         for entry in new:
             self._account(entry, result)
