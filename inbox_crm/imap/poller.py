@@ -36,7 +36,8 @@ from inbox_crm.ingest.pipeline import (
     ensure_folder,
     ensure_mailbox,
 )
-from inbox_crm.ingest.worker import Preparer, PrepareWorker
+from inbox_crm.ingest.preparer import Preparer
+from inbox_crm.ingest.worker import PrepareWorker
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Folder, MessageLocation
 

@@ -3,21 +3,19 @@
 The poller hands over each batch as soon as it is fetched and takes the
 prepared batch back when it stores it, so parsing one batch overlaps storing
 the one before and fetching the one after. The child imports only what
-preparing needs. Batches go and come back in order, as length-prefixed
-pickles over the child's stdin and stdout; the child ends when its stdin
-closes, so it never outlives the poller.
+preparing needs (not even asyncio, which brings OpenSSL along). Batches go
+and come back in order, pickled straight onto the child's stdin and stdout;
+the child ends when its stdin closes, so it never outlives the poller.
 
 Run as `python -m inbox_crm.ingest.worker` by PrepareWorker only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -26,11 +24,9 @@ from datetime import datetime
 from typing import IO, Any
 
 from inbox_crm.ingest.prepare import Preparation, prepare_many
-from inbox_crm.ingest.results import Incoming
 
 log = logging.getLogger(__name__)
 
-_LENGTH = struct.Struct("!Q")
 Batch = list[tuple[bytes, datetime | None]]
 
 
@@ -68,7 +64,7 @@ class PrepareWorker:
             raise WorkerError("no batch was submitted")
         try:
             result: list[Preparation] = _read(self._from_child)
-        except (EOFError, OSError, pickle.UnpicklingError) as exc:
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
             raise WorkerError(f"the prepare worker failed: {exc}") from exc
         self.pending -= 1
         return result
@@ -95,57 +91,6 @@ class PrepareWorker:
             raise WorkerError(f"the prepare worker failed: {exc}") from exc
 
 
-class Preparer:
-    """Prepares fetched batches in a PrepareWorker while it works, else not at all.
-
-    `submit` hands a batch over and names the worker that holds it; `take`
-    returns its preparations, or None when the caller must prepare it itself
-    (no worker, or the worker failed: it is then stopped for good).
-    """
-
-    def __init__(self, own_addresses: Sequence[str], timeout: float) -> None:
-        self.own_addresses = tuple(own_addresses)
-        self.timeout = timeout
-        self.worker: PrepareWorker | None = None
-
-    def start(self) -> None:
-        if self.worker is not None:
-            return
-        try:
-            self.worker = PrepareWorker(self.own_addresses)
-        except (OSError, WorkerError) as exc:
-            log.warning("cannot start the prepare worker (%s); parsing in-process", exc)
-
-    def submit(self, items: Sequence[Incoming]) -> PrepareWorker | None:
-        worker = self.worker
-        if worker is None:
-            return None
-        try:
-            worker.submit([(item.raw, item.received_at) for item in items])
-        except WorkerError as exc:
-            self._fail(exc)
-            return None
-        return worker
-
-    async def take(self, holder: PrepareWorker | None) -> list[Preparation] | None:
-        if holder is None or holder is not self.worker:
-            return None
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(holder.take), self.timeout)
-        except (WorkerError, TimeoutError) as exc:
-            self._fail(exc)
-            return None
-
-    def stop(self) -> None:
-        worker, self.worker = self.worker, None
-        if worker is not None:
-            worker.close()
-
-    def _fail(self, exc: Exception) -> None:
-        log.warning("the prepare worker failed (%s); parsing in-process", exc)
-        self.stop()
-
-
 def main() -> None:
     """The child's side: read batches on a thread, prepare them in order."""
     source, sink = sys.stdin.buffer, sys.stdout.buffer
@@ -166,26 +111,19 @@ def _read_all(source: IO[bytes], batches: queue.Queue[Batch | None]) -> None:
     try:
         while True:
             batches.put(_read(source))
-    except (EOFError, OSError):
+    except Exception:  # closed, or cut off mid-batch: either way, the end
         batches.put(None)
 
 
 def _write(stream: IO[bytes], value: Any) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_LENGTH.pack(len(data)))
-    stream.write(data)
+    # Pickled onto the pipe as it goes: no second copy of the batch in memory.
+    pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
     stream.flush()
 
 
 def _read(stream: IO[bytes]) -> Any:
-    header = stream.read(_LENGTH.size)
-    if len(header) < _LENGTH.size:
-        raise EOFError("the other side closed the pipe")
-    (length,) = _LENGTH.unpack(header)
-    data = stream.read(length)
-    if len(data) < length:
-        raise EOFError("the other side closed the pipe mid-batch")
-    return pickle.loads(data)
+    """The next pickled value; EOFError when the other side has closed."""
+    return pickle.load(stream)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from inbox_crm.ingest.pipeline import Incoming
 from inbox_crm.ingest.prepare import Prepared, Unreadable, prepare
-from inbox_crm.ingest.worker import Preparer, PrepareWorker
+from inbox_crm.ingest.preparer import Preparer
+from inbox_crm.ingest.worker import PrepareWorker
 from tests.mailfactory import make_message
 
 OWN = ("maya@agency.example",)
