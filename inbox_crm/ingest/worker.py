@@ -16,6 +16,7 @@ import contextlib
 import logging
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -96,6 +97,9 @@ def main() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     # Stray prints must not land in the parent's pipe.
     sys.stdout = sys.stderr
+    # Ctrl-C reaches the whole process group: the parent handles it and
+    # closes the pipe, which ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     own_addresses: list[str] = _read(source)
     # Reading ahead lets the parent hand over a batch while one is prepared.
     batches: queue.Queue[Batch | None] = queue.Queue()
