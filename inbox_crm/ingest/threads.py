@@ -21,11 +21,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from inbox_crm.ingest.lists import in_lists
 from inbox_crm.mail.subjects import has_reply_prefix, normalize_subject
 from inbox_crm.storage.models import Message, MessageReference, Participant, Thread
-
-# Bound parameters per IN (...) list, well below every database's limit.
-IN_CHUNK = 500
 
 # Built once: composing a statement costs more than running it on SQLite.
 _PARENTS = select(Message.message_id, Message.id, Message.thread_id).where(
@@ -159,14 +157,14 @@ class Threader:
         search for children is skipped.
         """
         self.referenced = set()
-        for chunk in _chunks(message_ids):
+        for chunk in in_lists(message_ids):
             referenced = self.connection.scalars(
                 _REFERENCED, {"mailbox": self.mailbox_id, "message_ids": chunk}
             )
             self.referenced.update(referenced)
 
         self.parents = {}
-        for chunk in _chunks(references):
+        for chunk in in_lists(references):
             parameters = {"mailbox": self.mailbox_id, "references": chunk}
             rows = self.connection.execute(_PARENTS, parameters)
             for message_id, row_id, thread_id in rows:
@@ -308,14 +306,9 @@ class Threader:
 
     def _load_threads(self, thread_ids: Collection[int]) -> None:
         missing = [thread for thread in thread_ids if thread not in self.threads]
-        for chunk in _chunks(missing):
+        for chunk in in_lists(missing):
             for row in self.connection.execute(_THREADS, {"threads": chunk}):
                 self.threads[row.id] = _ThreadRow(*row)
-
-
-def _chunks(values: Collection[Any]) -> list[list[Any]]:
-    ordered = sorted(values)
-    return [ordered[i : i + IN_CHUNK] for i in range(0, len(ordered), IN_CHUNK)]
 
 
 def _account(thread: _ThreadRow, message: NewMessage) -> None:

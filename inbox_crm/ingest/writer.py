@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
+from inbox_crm.ingest.lists import in_lists
 from inbox_crm.ingest.prepare import EPOCH, Preparation, Prepared, Unreadable
 from inbox_crm.ingest.records import Row, quarantine_row
 from inbox_crm.ingest.results import BatchResult, Incoming
@@ -32,9 +33,6 @@ from inbox_crm.storage.models import (
 )
 
 log = logging.getLogger(__name__)
-
-# Bound parameters per IN (...) list, well below every database's limit.
-IN_CHUNK = 500
 
 Pair = tuple[Incoming, Preparation]
 Place = tuple[int, int, int, int | None]
@@ -89,11 +87,9 @@ class BatchWriter:
 
     def _stored_ids(self, connection: Connection, keys: set[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), IN_CHUNK):
+        for chunk in in_lists(keys):
             query = select(Message.fingerprint, Message.id).where(
-                Message.mailbox_id == self.mailbox_id,
-                Message.fingerprint.in_(ordered[start : start + IN_CHUNK]),
+                Message.mailbox_id == self.mailbox_id, Message.fingerprint.in_(chunk)
             )
             found.update({key: id_ for key, id_ in connection.execute(query)})
         return found
@@ -182,14 +178,13 @@ class BatchWriter:
     ) -> set[Place]:
         """Locations of stored messages, each also under a UID of None."""
         places: set[Place] = set()
-        ordered = sorted(message_ids)
-        for start in range(0, len(ordered), IN_CHUNK):
+        for chunk in in_lists(message_ids):
             query = select(
                 MessageLocation.message_id,
                 MessageLocation.folder_id,
                 MessageLocation.uidvalidity,
                 MessageLocation.uid,
-            ).where(MessageLocation.message_id.in_(ordered[start : start + IN_CHUNK]))
+            ).where(MessageLocation.message_id.in_(chunk))
             for message_id, folder_id, uidvalidity, uid in connection.execute(query):
                 places.add((message_id, folder_id, uidvalidity, uid))
                 places.add((message_id, folder_id, uidvalidity, None))
