@@ -1,12 +1,13 @@
-# Entry points for developers and CI: make venv | demo | test | lint.
+# Entry points for developers and CI: make venv | demo | test | lint | bench.
 
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 # Touched after a successful install: pip runs again only when pyproject.toml is newer.
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: venv demo test lint
+.PHONY: venv demo test lint bench
 
 venv: $(STAMP)
 
@@ -25,3 +26,6 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+bench: venv
+	$(PYTHON) -m bench.ingest $(BENCH_ARGS)

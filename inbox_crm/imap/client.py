@@ -12,11 +12,13 @@ import base64
 import logging
 import re
 import ssl
+from array import array
 from asyncio import FIRST_COMPLETED
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from itertools import pairwise
 from typing import Any, TypeVar
 
 import aioimaplib
@@ -37,6 +39,10 @@ LIST_LINE = re.compile(
     rb'^(?:LIST )?\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$'
 )
 SEARCH_LINE = re.compile(rb"^(?:SEARCH)?(?P<uids>[\d ]*)$")
+NUMBER = re.compile(rb"\d+")
+# aioimaplib rescans a FETCH response from its start at each line it reads,
+# so the cost per message grows with the number of messages per command.
+FETCH_CHUNK = 50
 CODE_NUMBER = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
 EXISTS_LINE = re.compile(rb"^(\d+) EXISTS")
 
@@ -146,14 +152,26 @@ class ImapConnection:
             raise ImapError(f"EXAMINE {folder}: the server sent no UIDVALIDITY")
         return FolderStatus(codes[b"UIDVALIDITY"], codes.get(b"UIDNEXT"), exists)
 
-    async def uids_from(self, first_uid: int) -> list[int]:
-        """UIDs at or above `first_uid`, ascending."""
+    async def uids_from(self, first_uid: int) -> Sequence[int]:
+        """UIDs at or above `first_uid`, ascending.
+
+        A compact array: a first sync of a large folder holds every UID to
+        fetch, and should not need a Python object for each.
+        """
         response = await self.ok(
             self.client.uid_search(f"UID {first_uid}:*", charset=None),
             "UID SEARCH",
         )
-        # "n:*" always names the highest UID, even one below n.
-        return [uid for uid in _search_uids(response) if uid >= first_uid]
+        uids = array("Q")
+        for line in response.lines[:-1]:
+            match = SEARCH_LINE.match(bytes(line))
+            if match:
+                numbers = (int(token[0]) for token in NUMBER.finditer(match["uids"]))
+                # "n:*" always names the highest UID, even one below n.
+                uids.extend(uid for uid in numbers if uid >= first_uid)
+        if any(a >= b for a, b in pairwise(uids)):
+            uids = array("Q", sorted(set(uids)))
+        return uids
 
     async def uids_with_header(self, name: str, value: str) -> list[int]:
         """UIDs in the open folder whose header `name` contains `value`."""
@@ -172,7 +190,7 @@ class ImapConnection:
     async def sizes(self, uids: Iterable[int]) -> dict[int, int]:
         """RFC822.SIZE of each UID (a cheap look before fetching bodies)."""
         response = await self.ok(
-            self.client.uid("fetch", _uid_set(uids), "(UID RFC822.SIZE)"),
+            self._uid_fetch(uids, "(UID RFC822.SIZE)"),
             "UID FETCH sizes",
         )
         sizes = {}
@@ -184,12 +202,28 @@ class ImapConnection:
         return sizes
 
     async def fetch(self, uids: Iterable[int]) -> list[FetchedMessage]:
-        """Fetch whole messages with BODY.PEEK, which leaves \\Seen untouched."""
-        response = await self.ok(
-            self.client.uid("fetch", _uid_set(uids), "(UID INTERNALDATE BODY.PEEK[])"),
-            "UID FETCH bodies",
+        """Fetch whole messages with BODY.PEEK, which leaves \\Seen untouched.
+
+        A few dozen messages per command: see FETCH_CHUNK.
+        """
+        ordered = sorted(set(uids))
+        messages: list[FetchedMessage] = []
+        for start in range(0, len(ordered), FETCH_CHUNK):
+            chunk = ordered[start : start + FETCH_CHUNK]
+            response = await self.ok(
+                self._uid_fetch(chunk, "(UID INTERNALDATE BODY.PEEK[])"),
+                "UID FETCH bodies",
+            )
+            messages.extend(parse_fetch_lines(response.lines))
+        return messages
+
+    def _uid_fetch(self, uids: Iterable[int], items: str) -> Awaitable[Any]:
+        # Without aioimaplib's own timeout, which re-arms a timer at every
+        # line; `guarded` bounds the whole command instead.
+        fetch: Awaitable[Any] = self.client.protocol.fetch(
+            _uid_set(uids), items, by_uid=True, timeout=None
         )
-        return parse_fetch_lines(response.lines)
+        return fetch
 
     async def noop(self) -> None:
         await self.ok(self.client.noop(), "NOOP")

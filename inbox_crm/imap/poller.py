@@ -2,15 +2,17 @@
 
 Per folder the cursor is (UIDVALIDITY, highest UID stored). Messages are
 fetched in batches bounded by count and bytes; each batch is stored and the
-cursor advanced in one transaction. A UIDVALIDITY change resynchronises the
-folder from the start, and de-duplication keeps every message stored once.
+cursor advanced in one transaction, in order. While a batch is stored, a
+worker process parses the next one (for a folder of more than one batch).
+A UIDVALIDITY change resynchronises the folder from the start, and
+de-duplication keeps every message stored once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +25,7 @@ from inbox_crm.errors import ImapError
 from inbox_crm.imap.client import (
     FetchedMessage,
     FolderInfo,
+    FolderStatus,
     ImapConnection,
     connect,
 )
@@ -35,6 +38,8 @@ from inbox_crm.ingest.pipeline import (
     ensure_folder,
     ensure_mailbox,
 )
+from inbox_crm.ingest.preparer import Preparer
+from inbox_crm.ingest.worker import PrepareWorker
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Folder, MessageLocation
 
@@ -66,6 +71,8 @@ class SyncReport:
 
     mailbox: str
     folders: list[FolderReport] = field(default_factory=list)
+    # IMAP commands sent after login, over every connection of the pass.
+    commands: int = 0
 
     @property
     def errors(self) -> list[str]:
@@ -107,11 +114,15 @@ class Poller:
             linker=linker,
             observers=observers,
         )
+        self.preparer = Preparer(mailbox.addresses, sync.timeout)
         self.connection: ImapConnection | None = None
+        # Commands sent on connections already closed.
+        self.commands_sent = 0
 
     async def run_once(self) -> SyncReport:
         """One pass over every configured folder, reconnecting after drops."""
         report = SyncReport(self.mailbox.name)
+        before = self.commands_sent + self._open_commands()
         try:
             connection = await self._connection()
             folders = resolve_folders(
@@ -128,13 +139,19 @@ class Poller:
                     continue
                 report.folders.append(await self._folder_with_retries(name))
         finally:
+            self.preparer.stop()
             await self.close()
+            report.commands = self.commands_sent - before
         return report
 
     async def close(self) -> None:
         if self.connection is not None:
+            self.commands_sent += self.connection.commands
             await self.connection.logout()
             self.connection = None
+
+    def _open_commands(self) -> int:
+        return self.connection.commands if self.connection is not None else 0
 
     async def _connection(self) -> ImapConnection:
         if self.connection is None:
@@ -188,20 +205,10 @@ class Poller:
             folder_id, last_uid = folder.id, folder.last_uid
 
         uids = await connection.uids_from(last_uid + 1)
-        done = 0
-        for chunk in chunked(uids, SIZE_CHUNK):
-            sizes = await connection.sizes(chunk)
-            for batch in batches(chunk, sizes, self.sync.batch_size, BATCH_BYTES):
-                if self._stopping():
-                    # The cursor stands after the last stored batch: resumable.
-                    report.interrupted = True
-                    return
-                fetched = await connection.fetch(batch)
-                self._store(folder_id, status.uidvalidity, batch, fetched, report)
-                done += len(batch)
-                report.fetched += len(fetched)
-                if self.progress:
-                    self.progress(name, done, len(uids))
+        await self._fetch_and_store(connection, name, folder_id, status, uids, report)
+        if report.interrupted:
+            # The cursor stands after the last stored batch: resumable.
+            return
 
         with self.database.session() as session, session.begin():
             folder = session.get_one(Folder, folder_id)
@@ -211,35 +218,101 @@ class Poller:
     def _stopping(self) -> bool:
         return self.stop is not None and self.stop()
 
-    def _store(
+    async def _fetch_and_store(
         self,
+        connection: ImapConnection,
+        name: str,
         folder_id: int,
-        uidvalidity: int,
-        batch: Sequence[int],
-        fetched: Sequence[FetchedMessage],
+        status: FolderStatus,
+        uids: Sequence[int],
         report: FolderReport,
     ) -> None:
-        items = [
-            Incoming(
-                raw=message.raw,
-                folder_id=folder_id,
-                uidvalidity=uidvalidity,
-                uid=message.uid,
-                received_at=message.internaldate,
-            )
-            for message in fetched
-        ]
+        """Fetch `uids` in batches; each is stored while the next is parsed.
+
+        When asked to stop, the batch in hand is stored and no other fetched.
+        """
+        if len(uids) > self.sync.batch_size:
+            self.preparer.start()
+        progress = _Progress(name, len(uids))
+        pending: _Batch | None = None
+        try:
+            async for uid_batch in _uid_batches(connection, uids, self.sync):
+                if self._stopping():
+                    report.interrupted = True
+                    break
+                fetched = await connection.fetch(uid_batch)
+                items = _incoming(folder_id, status.uidvalidity, fetched)
+                batch = _Batch(uid_batch, items, self.preparer.submit(items))
+                if pending is not None:
+                    await self._store(folder_id, pending, report, progress)
+                pending = batch
+            if pending is not None:
+                await self._store(folder_id, pending, report, progress)
+        except BaseException:
+            # The worker would answer for batches that are no longer wanted.
+            self.preparer.stop()
+            raise
+
+    async def _store(
+        self, folder_id: int, batch: _Batch, report: FolderReport, progress: _Progress
+    ) -> None:
+        prepared = await self.preparer.take(batch.worker)
         with self.database.session() as session, session.begin():
-            result = self.ingestor.ingest(session, items)
+            result = self.ingestor.ingest(session, batch.items, prepared)
             folder = session.get_one(Folder, folder_id)
             # UIDs of the batch that came back empty were expunged meanwhile.
-            folder.last_uid = max(folder.last_uid, *batch)
+            folder.last_uid = max(folder.last_uid, *batch.uids)
         report.result.add(result)
+        report.fetched += len(batch.items)
+        progress.done += len(batch.uids)
+        if self.progress:
+            self.progress(progress.folder, progress.done, progress.total)
 
     def _record_error(self, name: str, error: str | None) -> None:
         with self.database.session() as session, session.begin():
             folder = ensure_folder(session, self.mailbox_id, name)
             folder.last_error = error
+
+
+async def _uid_batches(
+    connection: ImapConnection, uids: Sequence[int], sync: SyncConfig
+) -> AsyncIterator[list[int]]:
+    """The UIDs in batches bounded by count and bytes, sizes asked per chunk."""
+    for chunk in chunked(uids, SIZE_CHUNK):
+        sizes = await connection.sizes(chunk)
+        for batch in batches(chunk, sizes, sync.batch_size, BATCH_BYTES):
+            yield batch
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Fetched messages waiting to be stored, and the worker preparing them."""
+
+    uids: Sequence[int]
+    items: list[Incoming]
+    worker: PrepareWorker | None
+
+
+@dataclass
+class _Progress:
+    folder: str
+    total: int
+    done: int = 0
+
+
+def _incoming(
+    folder_id: int, uidvalidity: int, fetched: Sequence[FetchedMessage]
+) -> list[Incoming]:
+    return [
+        Incoming(
+            raw=message.raw,
+            folder_id=folder_id,
+            uidvalidity=uidvalidity,
+            uid=message.uid,
+            received_at=message.internaldate,
+        )
+        for message in fetched
+    ]
 
 
 def reset_cursor(session: Session, folder: Folder, uidvalidity: int) -> None:

@@ -135,6 +135,7 @@ def test_idle_poll_fetches_nothing_and_sends_one_command_per_folder(
     assert folder_report(report, "INBOX") == (0, 0, 0)
     # LIST, then one EXAMINE per folder (INBOX and Sent); nothing else.
     assert commands == 3
+    assert report.commands == 3
 
 
 def test_forgotten_cursor_resync_stores_nothing_twice(
