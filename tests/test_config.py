@@ -49,6 +49,13 @@ def test_starttls_defaults_to_port_143(tmp_path: Path) -> None:
         ("port = 70000\n", "mailboxes.work.port", "between 1 and 65535"),
         ('auth = "cram"\n', "mailboxes.work.auth", "login, plain, xoauth2"),
         ('folders = "INBOX"\n', "mailboxes.work.folders", "list"),
+        ("folders = []\n", "mailboxes.work.folders", "names no folder"),
+        ('addresses = ["maya"]\n', "mailboxes.work.addresses", "not an email"),
+        (
+            'password_command = "pass show work"\n',
+            "mailboxes.work.password_command",
+            "not both",
+        ),
     ],
 )
 def test_bad_value_names_file_key_and_what_is_allowed(
@@ -113,6 +120,13 @@ def test_plain_imap_refused_off_loopback_unless_forced(tmp_path: Path) -> None:
 
     forced = GOOD + 'security = "none"\nallow_insecure = true\n'
     assert load_config(write(tmp_path, forced)).mailbox("work").security == "none"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "::1", "[::1]", "LOCALHOST"])
+def test_every_loopback_form_counts_as_loopback(tmp_path: Path, host: str) -> None:
+    text = GOOD.replace("imap.example.com", host) + 'security = "none"\n'
+
+    assert load_config(write(tmp_path, text)).mailbox("work").security == "none"
 
 
 def test_plain_imap_allowed_on_loopback(tmp_path: Path) -> None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from inbox_crm.config.model import DEFAULT_FOLDERS, MailboxConfig
-from inbox_crm.config.reader import Reader
+from inbox_crm.config.reader import Reader, is_loopback
 from inbox_crm.outreach.settings import read_smtp
 
 SECURITY_PORTS = {"tls": 993, "starttls": 143, "none": 143}
 
 AUTH_METHODS = ("login", "plain", "xoauth2")
 
-
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 MAILBOX_KEYS = {
     "host",
@@ -43,7 +41,7 @@ def read_mailbox(reader: Reader, name: str, table: dict[str, Any]) -> MailboxCon
     allow_insecure = table.get("allow_insecure", False)
     if not isinstance(allow_insecure, bool):
         raise reader.error(f"{at}.allow_insecure", "must be true or false")
-    if security == "none" and host not in LOOPBACK_HOSTS and not allow_insecure:
+    if security == "none" and not is_loopback(host) and not allow_insecure:
         raise reader.error(
             f"{at}.security",
             "'none' sends the password in clear; it is allowed only for "
@@ -58,6 +56,19 @@ def read_mailbox(reader: Reader, name: str, table: dict[str, Any]) -> MailboxCon
     username = reader.string(table, "username", at)
     default_addresses = (username,) if "@" in username else ()
     addresses = reader.strings(table, "addresses", at, default_addresses)
+    for address in addresses:
+        local, _, domain = address.rpartition("@")
+        if not local or ("." not in domain.strip(".") and domain != "localhost"):
+            raise reader.error(
+                f"{at}.addresses", f"{address!r} is not an email address"
+            )
+    folders = reader.strings(table, "folders", at, DEFAULT_FOLDERS)
+    if not folders:
+        raise reader.error(
+            f"{at}.folders",
+            "names no folder; leave it out for INBOX and Sent, or list some, "
+            'like ["INBOX", "\\\\Sent"]',
+        )
     ca_file = reader.optional_string(table, "ca_file", at)
     ca_path = reader.ca_path(ca_file, f"{at}.ca_file")
     smtp = None
@@ -74,7 +85,7 @@ def read_mailbox(reader: Reader, name: str, table: dict[str, Any]) -> MailboxCon
         auth=auth,
         ca_file=ca_path,
         allow_insecure=allow_insecure,
-        folders=reader.strings(table, "folders", at, DEFAULT_FOLDERS),
+        folders=folders,
         addresses=tuple(address.lower() for address in addresses),
         smtp=smtp,
         **secret,
@@ -93,6 +104,11 @@ def _read_secret_keys(
             raise reader.error(
                 f"{at}.token_command", "is required when auth = 'xoauth2'"
             )
+    elif keys["password_env"] and keys["password_command"]:
+        raise reader.error(
+            f"{at}.password_command",
+            "set either password_env or password_command, not both",
+        )
     elif not (keys["password_env"] or keys["password_command"]):
         raise reader.error(
             f"{at}.password_env",

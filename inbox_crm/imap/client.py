@@ -22,6 +22,7 @@ from itertools import pairwise
 from typing import Any, TypeVar
 
 import aioimaplib
+from imapclient import imap_utf7
 
 from inbox_crm.config import MailboxConfig
 from inbox_crm.errors import ImapError, ImapTimeout
@@ -313,14 +314,21 @@ def _run(start: int, end: int) -> str:
 
 
 def _quote(name: str) -> str:
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name for a command: modified UTF-7 (RFC 3501 5.1.3), quoted."""
+    encoded = str(imap_utf7.encode(name).decode("ascii"))
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _unquote(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace").strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return text
+    """A folder name from a LIST reply, unquoted and decoded to text."""
+    text = raw.strip()
+    if len(text) >= 2 and text[:1] == text[-1:] == b'"':
+        text = text[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+    try:
+        return str(imap_utf7.decode(text))
+    except (UnicodeError, ValueError):
+        # Not valid modified UTF-7: some servers send raw UTF-8 names.
+        return text.decode("utf-8", "replace")
 
 
 def _text(response: Any) -> str:

@@ -18,10 +18,15 @@ def mailbox_secret(mailbox: MailboxConfig) -> str:
         return run_secret_command(mailbox.token_command, mailbox.name)
     if mailbox.password_env:
         value = os.environ.get(mailbox.password_env)
-        if not value:
+        if value is None:
             raise SecretError(
                 f"mailbox {mailbox.name!r}: the environment variable "
                 f"{mailbox.password_env} is not set; export it with the password"
+            )
+        if not value:
+            raise SecretError(
+                f"mailbox {mailbox.name!r}: the environment variable "
+                f"{mailbox.password_env} is empty; export it with the password"
             )
         return value
     if mailbox.password_command:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from inbox_crm.config.reader import is_loopback
+
 if TYPE_CHECKING:
     from inbox_crm.config.reader import Reader
 
@@ -15,7 +17,6 @@ SMTP_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 SMTP_AUTH = ("auto", "plain", "login", "xoauth2", "none")
 SENT_COPY = ("append", "server", "none")
 STOP_ON_REPLY = ("contact", "company")
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 SECRET_KEYS = ("password_env", "password_command", "token_command")
 
 SMTP_KEYS = {
@@ -99,7 +100,7 @@ def read_smtp(
     if security not in SMTP_PORTS:
         raise reader.error(f"{at}.security", "must be one of tls, starttls, none")
     host = reader.string(table, "host", at)
-    if security == "none" and host not in LOOPBACK_HOSTS:
+    if security == "none" and not is_loopback(host):
         raise reader.error(
             f"{at}.security",
             "'none' sends mail and password in clear; it is allowed only for a "

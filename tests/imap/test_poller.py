@@ -287,6 +287,20 @@ def test_authenticate_plain(
     assert folder_report(report, "INBOX") == (1, 1, 0)
 
 
+@pytest.mark.parametrize("folder", ["Kunden/Müller", "Clients & Partners", "日本"])
+def test_folders_with_non_ascii_names_and_ampersands(
+    database: Database, account: ImapAccount, sync_config: SyncConfig, folder: str
+) -> None:
+    account.append(inbound(1), folder)
+
+    report = sync(database, account, sync_config, folders=("INBOX", folder))
+
+    assert folder_report(report, folder) == (1, 1, 0)
+    with database.session() as session:
+        names = set(session.scalars(select(Folder.name)))
+    assert folder in names
+
+
 def test_xoauth2_with_a_token_from_the_token_command(
     database: Database, account: ImapAccount, sync_config: SyncConfig, tmp_path: Path
 ) -> None:
