@@ -4,6 +4,10 @@ References and In-Reply-To come first, in both directions: a reply that
 arrived before its parent is joined when the parent comes. Failing that, a
 message that looks like a reply joins the most recent conversation with the
 same normalised subject, within a time window, that shares a participant.
+The subject works in both directions too: a message that does not look like
+a reply joins a conversation that starts with a reply to that subject, up
+to a window after it, with a shared participant. So a reply filed in INBOX
+and read before its original in Sent still ends up beside it.
 
 Messages are threaded one at a time, in arrival order; a message stored but
 not yet threaded is invisible here. The thread of each message and the
@@ -78,6 +82,30 @@ _BY_SUBJECT = (
     .order_by(Thread.last_date.desc())
     .limit(1)
 )
+# Conversations that began after `date` (within the window) with a reply to
+# the subject: the message being threaded may be what they answer.
+_STARTED_BY_REPLY = (
+    select(Thread.id, Thread.subject)
+    .where(
+        Thread.subject_key == bindparam("key"),
+        Thread.mailbox_id + 0 == bindparam("mailbox"),
+        Thread.first_date >= bindparam("date"),
+        Thread.first_date <= bindparam("latest"),
+        select(Message.id)
+        .where(
+            Message.thread_id == Thread.id,
+            Message.id != bindparam("message"),
+            _SHARES_PARTICIPANT,
+        )
+        .exists(),
+    )
+    .order_by(Thread.first_date)
+    .limit(5)
+)
+_KEYS_WITH_THREADS = select(Thread.subject_key).where(
+    Thread.mailbox_id + 0 == bindparam("mailbox"),
+    Thread.subject_key.in_(bindparam("keys", expanding=True)),
+)
 _THREADS = select(
     Thread.id, Thread.subject, Thread.first_date, Thread.last_date, Thread.message_count
 ).where(Thread.id.in_(bindparam("threads", expanding=True)))
@@ -139,6 +167,10 @@ class Threader:
         # (ids) that have each Message-ID the batch references.
         self.referenced: set[str] | None = None
         self.parents: dict[str, list[int]] | None = None
+        # Subject keys that some thread of the mailbox has (of the batch's
+        # keys), so that most new conversations skip the search for replies
+        # that came before them.
+        self.keys_in_use: set[str] | None = None
         # The thread of each message met here (None: not threaded yet), and
         # each thread touched, as they are now; `_unwritten` is what the
         # database still lacks.
@@ -148,14 +180,25 @@ class Threader:
         self._unwritten_threads: set[int] = set()
 
     def look_up(
-        self, message_ids: Collection[str], references: Collection[str]
+        self,
+        message_ids: Collection[str],
+        references: Collection[str],
+        subjects: Collection[str] = (),
     ) -> None:
         """Read what threading a batch needs in a few queries, before `assign`.
 
-        `message_ids` are the batch's own, `references` all it references.
-        Most messages have no replies yet when they arrive: for those, the
-        search for children is skipped.
+        `message_ids` are the batch's own, `references` all it references,
+        `subjects` its subjects. Most messages have no replies yet when they
+        arrive: for those, the searches for children are skipped.
         """
+        keys = {normalize_subject(subject)[:500] for subject in subjects}
+        self.keys_in_use = set()
+        for chunk in in_lists(sorted(key for key in keys if key)):
+            found = self.connection.scalars(
+                _KEYS_WITH_THREADS, {"mailbox": self.mailbox_id, "keys": chunk}
+            )
+            self.keys_in_use.update(found)
+
         self.referenced = set()
         for chunk in in_lists(message_ids):
             referenced = self.connection.scalars(
@@ -178,9 +221,12 @@ class Threader:
     ) -> int:
         """Put `message` (already stored) into its thread; return the thread id."""
         thread_ids = self._by_references(message, references)
-        if not thread_ids and (references or has_reply_prefix(message.subject)):
+        if not thread_ids:
             others = set(addresses) - self.own_addresses
-            thread_ids = self._by_subject(message, others)
+            if references or has_reply_prefix(message.subject):
+                thread_ids = self._by_subject(message, others)
+            else:
+                thread_ids = self._answered_by(message, others)
 
         if thread_ids:
             thread = self._merge(sorted(thread_ids))
@@ -254,6 +300,29 @@ class Threader:
         thread_id = self.connection.scalar(_BY_SUBJECT, parameters)
         return set() if thread_id is None else {thread_id}
 
+    def _answered_by(self, message: NewMessage, addresses: set[str]) -> set[int]:
+        """The conversation that a reply stored earlier started about `message`."""
+        key = normalize_subject(message.subject)[:500]
+        if not key or not addresses:
+            return set()
+        if self.keys_in_use is not None and key not in self.keys_in_use:
+            return set()
+        self.finish()
+        parameters = {
+            "mailbox": self.mailbox_id,
+            "key": key,
+            "date": message.date,
+            "latest": message.date + self.window,
+            "message": message.id,
+            "addresses": sorted(addresses),
+        }
+        for thread_id, subject in self.connection.execute(
+            _STARTED_BY_REPLY, parameters
+        ):
+            if has_reply_prefix(subject):
+                return {thread_id}
+        return set()
+
     def _create(self, message: NewMessage) -> _ThreadRow:
         """A new thread holding just `message`."""
         values = {
@@ -265,6 +334,8 @@ class Threader:
             "message_count": 1,
         }
         thread_id = self.connection.execute(_CREATE, values).scalar_one()
+        if self.keys_in_use is not None and values["subject_key"]:
+            self.keys_in_use.add(values["subject_key"])
         thread = _ThreadRow(thread_id, message.subject, message.date, message.date, 1)
         self.threads[thread_id] = thread
         return thread

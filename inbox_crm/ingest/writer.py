@@ -80,6 +80,7 @@ class BatchWriter:
         self.threader.look_up(
             [row.message["message_id"] for row in rows if row.message["message_id"]],
             {reference for row in rows for reference in row.references},
+            [row.message["subject"] for row in rows],
         )
         for entry in new:
             self._account(entry, result)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from inbox_crm.ingest.pipeline import Incoming
 from inbox_crm.storage.models import Message, Thread
 from tests.ingest.store import Store
 from tests.mailfactory import make_message
@@ -204,3 +205,74 @@ def test_bounce_and_read_receipt_join_the_message_they_report_on(
     threads = threads_of(store)
     assert len(threads) == 3
     assert len(set(threads.values())) == 1
+
+
+def subject_only_reply(hours: float = 2) -> bytes:
+    """Ann's answer to Maya, with a localised prefix and no References."""
+    return make_message(
+        sender=CLIENT,
+        to=ME,
+        subject="AW: Angebot für Größenänderung",
+        message_id="<aw1@client.example>",
+        date=DAY + timedelta(hours=hours),
+    )
+
+
+def maya_original() -> bytes:
+    return make_message(
+        sender=ME,
+        to=CLIENT,
+        subject="Angebot für Größenänderung",
+        message_id="<offer@agency.example>",
+        date=DAY,
+    )
+
+
+def test_original_stored_after_its_subject_only_reply_joins_it(store: Store) -> None:
+    store.add(subject_only_reply())
+    store.add(maya_original(), folder=store.sent)
+
+    threads = threads_of(store)
+    assert threads["offer@agency.example"] == threads["aw1@client.example"]
+    assert thread_count(store) == 1
+
+
+def test_original_and_earlier_stored_reply_in_one_batch_share_a_thread(
+    store: Store,
+) -> None:
+    items = [
+        Incoming(raw=raw, folder_id=store.inbox, uidvalidity=1, uid=uid)
+        for uid, raw in enumerate((subject_only_reply(), maya_original()), start=1)
+    ]
+    with store.database.session() as session, session.begin():
+        store.ingestor.ingest(session, items)
+
+    assert thread_count(store) == 1
+
+
+def test_an_older_message_never_joins_a_later_conversation_that_is_no_reply(
+    store: Store,
+) -> None:
+    later = make_message(
+        sender=CLIENT, to=ME, subject="Invoice", message_id="<inv2@client.example>"
+    )
+    earlier = make_message(
+        sender=CLIENT,
+        to=ME,
+        subject="Invoice",
+        message_id="<inv1@client.example>",
+        date=DAY - timedelta(days=7),
+    )
+    store.add(later)
+    store.add(earlier)
+
+    assert thread_count(store) == 2
+
+
+def test_a_reply_long_after_the_window_starts_its_own_conversation(
+    store: Store,
+) -> None:
+    store.add(subject_only_reply(hours=24 * 45))
+    store.add(maya_original(), folder=store.sent)
+
+    assert thread_count(store) == 2
