@@ -325,17 +325,18 @@ class Threader:
 
     def _create(self, message: NewMessage) -> _ThreadRow:
         """A new thread holding just `message`."""
+        key = normalize_subject(message.subject)[:500]
         values = {
             "mailbox_id": self.mailbox_id,
             "subject": message.subject,
-            "subject_key": normalize_subject(message.subject)[:500],
+            "subject_key": key,
             "first_date": message.date,
             "last_date": message.date,
             "message_count": 1,
         }
         thread_id = self.connection.execute(_CREATE, values).scalar_one()
-        if self.keys_in_use is not None and values["subject_key"]:
-            self.keys_in_use.add(values["subject_key"])
+        if self.keys_in_use is not None and key:
+            self.keys_in_use.add(key)
         thread = _ThreadRow(thread_id, message.subject, message.date, message.date, 1)
         self.threads[thread_id] = thread
         return thread
