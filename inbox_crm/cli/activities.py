@@ -63,7 +63,7 @@ def list_command(
         calendar=calendar,
     )
     prefix = app.config.tickets.prefix
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [activity_record(session, a, prefix) for a in session.scalars(query)]
     if output_format == "json":
         print_json_lines(records)
@@ -248,7 +248,7 @@ def export_activities(app: AppContext) -> None:
     created_at, done_at, done_reason, rule {id, firing_id, trigger, fired_at}.
     """
     prefix = app.config.tickets.prefix
-    with app.database.session() as session:
+    with app.database.reading() as session:
         query = select(Activity).order_by(Activity.id)
         count = print_json_lines(
             activity_record(session, activity, prefix)

@@ -42,7 +42,7 @@ def list_command(app: AppContext, limit: int, output_format: str) -> None:
         .order_by(func.lower(Company.name), Company.id)
         .limit(limit)
     )
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [company_record(company) for company in session.scalars(query)]
     if output_format == "json":
         print_json_lines(records)
@@ -71,7 +71,7 @@ def show_command(app: AppContext, ref: str, limit: int, output_format: str) -> N
     reply, the newest LIMIT messages in and out, and the activities, tickets,
     rule firings and outreach about the company.
     """
-    with app.database.session() as session:
+    with app.database.reading() as session:
         company = find_company(session, ref)
         card = company_client_card(session, app.config, company, limit)
     print_card(card, output_format)
@@ -124,7 +124,7 @@ def export_companies(app: AppContext, output_format: str) -> None:
     JSON keys: id, name, domains, tags, notes, source, created_at, contacts
     (their ids).
     """
-    with app.database.session() as session:
+    with app.database.reading() as session:
         companies = iter_companies(session)
         if output_format == "csv":
             count = write_companies_csv(companies, sys.stdout)

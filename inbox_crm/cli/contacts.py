@@ -92,7 +92,7 @@ def list_command(
     output_format: str,
 ) -> None:
     """Contacts by name, with their company and number of messages."""
-    with app.database.session() as session:
+    with app.database.reading() as session:
         query = select(Contact).options(
             selectinload(Contact.addresses), selectinload(Contact.company)
         )
@@ -139,7 +139,7 @@ def show_command(app: AppContext, ref: str, limit: int, output_format: str) -> N
     newest LIMIT messages in and out, and the activities, tickets, rule
     firings and outreach about the contact.
     """
-    with app.database.session() as session:
+    with app.database.reading() as session:
         contact = find_contact(session, ref)
         card = contact_client_card(session, app.config, contact, limit)
     print_card(card, output_format)
@@ -235,7 +235,7 @@ def export_contacts(app: AppContext, output_format: str) -> None:
     source}], company {id, name}, owner, tags, phones, notes,
     custom_fields, source, created_at. The CSV imports back.
     """
-    with app.database.session() as session:
+    with app.database.reading() as session:
         contacts = iter_contacts(session)
         if output_format == "csv":
             count = write_contacts_csv(contacts, sys.stdout)

@@ -105,7 +105,7 @@ def review_group() -> None:
 @pass_app
 def review_list(app: AppContext, limit: int, output_format: str) -> None:
     """Open candidates, best score first: this address may be this contact."""
-    with app.database.session() as session:
+    with app.database.reading() as session:
         items = review.pending(session, limit)
         counts = review.message_counts(session, [item.address for item in items])
         records: list[dict[str, Any]] = [
@@ -196,7 +196,7 @@ def ignore_add(app: AppContext, value: str, purge: bool) -> None:
 @pass_app
 def ignore_list(app: AppContext, output_format: str) -> None:
     """Every ignored address and domain."""
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [
             {"kind": e.kind, "value": e.value, "created_at": iso_utc(e.created_at)}
             for e in ignore.entries(session)

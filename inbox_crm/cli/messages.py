@@ -51,7 +51,7 @@ def list_command(
         quarantined=True if quarantined else None,
         newest_first=True,
     ).limit(limit)
-    with app.database.session() as session:
+    with app.database.reading() as session:
         names = mailbox_names(session)
         records = list(_linked_records(session, query, names))
     if output_format == "json":
@@ -120,7 +120,7 @@ def export_messages(
     {id, name}, match {method, score}; each null when unlinked.
     """
     query = messages_query(mailbox=mailbox, since=_utc(since))
-    with app.database.session() as session:
+    with app.database.reading() as session:
         names = mailbox_names(session)
         count = print_json_lines(_linked_records(session, query, names))
     click.echo(f"{count} messages exported", err=True)

@@ -44,7 +44,7 @@ def list_command(
     query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
     if statuses:
         query = query.where(OutboxRow.status.in_(statuses))
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [outbox_record(row) for row in session.scalars(query)]
     if output_format == "json":
         print_json_lines(records)
@@ -91,7 +91,7 @@ def list_command(
 @pass_app
 def show_command(app: AppContext, row_id: int, output_format: str) -> None:
     """Everything about outbox row ID, the text of the mail included."""
-    with app.database.session() as session:
+    with app.database.reading() as session:
         row = session.get(OutboxRow, row_id)
         if row is None:
             raise click.BadParameter(f"no outreach with id {row_id}")

@@ -120,7 +120,7 @@ def preview_command(
     would be when sending.
     """
     config = app.config
-    with app.database.session() as session:
+    with app.database.reading() as session:
         draft = draft_outreach(
             session, config, template, recipient, thread_id=thread_id, mailbox=mailbox
         )

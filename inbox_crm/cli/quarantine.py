@@ -33,7 +33,7 @@ def list_command(app: AppContext, output_format: str) -> None:
         .where(Message.quarantined.is_(True))
         .order_by(Message.id)
     )
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [
             {
                 "id": message.id,
@@ -67,7 +67,7 @@ def list_command(app: AppContext, output_format: str) -> None:
 @pass_app
 def show_command(app: AppContext, message_id: int) -> None:
     """Write the raw source of stored message MESSAGE_ID to standard output."""
-    with app.database.session() as session:
+    with app.database.reading() as session:
         message = session.get(Message, message_id)
         if message is None:
             raise click.BadParameter(f"no message with id {message_id}")

@@ -120,7 +120,7 @@ def test_command(
     if rule is not None and engine.rules.get(rule) is None:
         known = ", ".join(r.id for r in engine.rules.rules) or "none"
         raise click.UsageError(f"no rule {rule!r} (rules: {known})")
-    with app.database.session() as session:
+    with app.database.reading() as session:
         fired: frozenset[str] = frozenset()
         if message_file is not None:
             name = mailbox or _default_mailbox(app)
@@ -265,7 +265,7 @@ def firings_command(
     query = query.order_by(RuleFiring.fired_at.desc(), RuleFiring.id.desc()).limit(
         limit
     )
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [firing_record(firing) for firing in session.scalars(query)]
     if output_format == "json":
         print_json_lines(records)

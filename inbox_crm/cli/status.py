@@ -27,7 +27,7 @@ def status_command(app: AppContext, output_format: str) -> None:
     `--format json` prints the whole report as one JSON object.
     """
     config = app.config
-    with app.database.session() as session:
+    with app.database.reading() as session:
         report = status_report(
             session, list(config.mailboxes), config.agent.lease_duration
         )

@@ -14,6 +14,7 @@ from rich.progress import (
     TextColumn,
 )
 
+from inbox_crm.agent.holder import LeaseHolder, MailboxBusy
 from inbox_crm.cli.context import AppContext, pass_app
 from inbox_crm.config import MailboxConfig
 from inbox_crm.imap.poller import Poller, SyncReport
@@ -34,7 +35,9 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
     """Fetch new mail from each mailbox's folders and store it.
 
     Incremental: only messages not yet stored are fetched. Flags on the server
-    are never changed. Exits 1 when a mailbox or folder could not be synced.
+    are never changed. A mailbox that an agent (`inbox-crm run`) or another
+    sync is working is skipped with a message. Exits 1 when a mailbox or
+    folder could not be synced.
     """
     config = app.config
     mailboxes = [config.mailbox(name) for name in names] or list(
@@ -47,8 +50,15 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
     steps = configured_steps(config)
     console = Console(stderr=True)
     failed = False
+    lease = float(config.agent.lease_duration)
     for mailbox in mailboxes:
-        result = _sync_one(app, mailbox, console, no_progress, steps)
+        try:
+            with LeaseHolder(app.database, mailbox.name, lease) as holder:
+                result = _sync_one(app, mailbox, console, no_progress, steps, holder)
+        except MailboxBusy as exc:
+            click.echo(f"{mailbox.name}: skipped: {exc}")
+            failed = True
+            continue
         _summary(result)
         failed = failed or bool(result.errors)
     if failed:
@@ -61,6 +71,7 @@ def _sync_one(
     console: Console,
     no_progress: bool,
     steps: Steps,
+    holder: LeaseHolder,
 ) -> SyncReport:
     with _progress(console, disabled=no_progress) as progress:
         tasks: dict[str, TaskID] = {}
@@ -76,6 +87,8 @@ def _sync_one(
             mailbox,
             app.config.sync,
             progress=report,
+            # Between batches: the lease is renewed; a sync is never stopped.
+            stop=holder.keep,
             linker=steps.linker,
             observers=steps.observers,
         )

@@ -43,7 +43,7 @@ def list_command(
     if "all" in wanted:
         wanted = ()
     prefix = app.config.tickets.prefix
-    with app.database.session() as session:
+    with app.database.reading() as session:
         records = [
             ticket_record(session, ticket, prefix)
             for ticket in session.scalars(tickets_query(wanted, assignee, queue))
@@ -70,7 +70,7 @@ def list_command(
 @pass_app
 def show_command(app: AppContext, ticket: str, output_format: str) -> None:
     """One ticket (T-12, or 12): details, its messages and its history."""
-    with app.database.session() as session:
+    with app.database.reading() as session:
         row = find_ticket(app, session, ticket)
         record = ticket_record(session, row, app.config.tickets.prefix)
         record["events"] = ticket_events(session, row)
@@ -139,7 +139,7 @@ def export_tickets(app: AppContext) -> None:
     updated_at, closed_at, rule {id, firing_id, trigger, fired_at}.
     """
     prefix = app.config.tickets.prefix
-    with app.database.session() as session:
+    with app.database.reading() as session:
         count = print_json_lines(
             ticket_record(session, ticket, prefix)
             for ticket in session.scalars(tickets_query())

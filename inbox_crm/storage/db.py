@@ -20,6 +20,8 @@ from inbox_crm.errors import StorageError
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# An execution option of the connections of read-only sessions.
+READING = "inbox_crm_reading"
 
 
 class Database:
@@ -29,13 +31,20 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        readers = self.engine.execution_options(**{READING: True})
+        self.readers = sessionmaker(readers, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def session(self) -> Session:
+        """A session for work that writes (or may): it waits for other writers."""
         return self.sessions()
+
+    def reading(self) -> Session:
+        """A session that only reads, and never holds up a writer (exports)."""
+        return self.readers()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest revision (creating it when empty)."""
@@ -111,7 +120,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock at the start, waiting for it under
+    # busy_timeout: a plain BEGIN that read first and then writes fails at
+    # once with "database is locked" when another process wrote meanwhile.
+    # Sessions that only read begin plainly and never hold up a writer.
+    if connection.get_execution_options().get(READING):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:

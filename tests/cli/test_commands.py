@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from inbox_crm.agent.leases import claim, leases, release
+from inbox_crm.storage.db import open_database
 from tests.mailfactory import make_message
 from tests.servers.dovecot import ImapAccount
 
@@ -241,3 +243,29 @@ def test_imap_traffic_logs_never_show_the_secret(
     ]
     for form in (secret, *encoded):
         assert form not in result.stderr
+
+
+def test_sync_skips_a_mailbox_an_agent_is_working_and_then_frees_it(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    account.append(make_message())
+    config = write_config(tmp_path, db_url, account)
+    env = {PASSWORD_ENV: account.password}
+    database = open_database(db_url)
+    with database.session() as session, session.begin():
+        claim(session, "mailbox:work", "agent-on-another-host", timedelta(hours=1))
+
+    busy = run(config, "sync", env=env)
+    with database.session() as session, session.begin():
+        release(session, "mailbox:work", "agent-on-another-host")
+    free = run(config, "sync", env=env)
+
+    assert busy.returncode == 1
+    assert "work: skipped" in busy.stdout
+    assert "agent-on-another-host" in busy.stdout
+    assert free.returncode == 0, free.stderr
+    assert "work/INBOX: 1 fetched, 1 new" in free.stdout
+    with database.session() as session:
+        lease = leases(session)["mailbox:work"]
+    assert lease.owner is None
+    database.dispose()
