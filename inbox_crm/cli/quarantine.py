@@ -11,9 +11,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
-from inbox_crm.contacts.linker import Linker
 from inbox_crm.export import iso_utc
 from inbox_crm.ingest.reparse import reparse_quarantined
+from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.storage.models import Mailbox, Message
 
 
@@ -79,12 +79,14 @@ def show_command(app: AppContext, message_id: int) -> None:
 def retry_command(app: AppContext) -> None:
     """Parse every quarantined message again (after an upgrade, say).
 
-    A message that now parses leaves the quarantine and is classified and
-    threaded like any other.
+    A message that now parses leaves the quarantine and is classified,
+    threaded, linked and seen by the rules like any other, under a new id.
     """
     config = app.config
     window = timedelta(days=config.sync.thread_window_days)
     addresses = {name: box.addresses for name, box in config.mailboxes.items()}
-    linker = Linker(config.linking, config.own_addresses)
-    released, remaining = reparse_quarantined(app.database, window, addresses, linker)
+    steps = configured_steps(config)
+    released, remaining = reparse_quarantined(
+        app.database, window, addresses, steps.linker, steps.observers
+    )
     click.echo(f"{released} released from quarantine, {remaining} still quarantined")

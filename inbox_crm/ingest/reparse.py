@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from inbox_crm.contacts.linker import Linker
-from inbox_crm.ingest.pipeline import Incoming, Ingestor
+from inbox_crm.ingest.pipeline import Incoming, Ingestor, MessageObserver
+from inbox_crm.ingest.prepare import Unreadable
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Mailbox, Message
 
@@ -21,10 +22,13 @@ def reparse_quarantined(
     window: timedelta,
     own_addresses: Mapping[str, Sequence[str]],
     linker: Linker | None = None,
+    observers: Sequence[MessageObserver] = (),
 ) -> tuple[int, int]:
     """Try each quarantined message again; return (released, still quarantined).
 
     `own_addresses` maps a mailbox name to its addresses, for the direction.
+    A message that parses now is stored anew, under a new id, and the
+    quarantined copy goes; one that still does not parse is left untouched.
     """
     with database.session() as session:
         rows = session.execute(
@@ -36,11 +40,15 @@ def reparse_quarantined(
     released = 0
     for message_id, mailbox_id, mailbox in rows:
         own = own_addresses.get(mailbox, ())
-        ingestor = Ingestor(mailbox_id, own, window, linker)
+        ingestor = Ingestor(mailbox_id, own, window, linker, observers)
         with database.session() as session, session.begin():
-            attempt = session.begin_nested()
             old = session.get_one(Message, message_id)
             raw, date = old.source.raw, old.date
+            if isinstance(
+                ingestor.prepare(Incoming(raw, received_at=date)), Unreadable
+            ):
+                continue
+            attempt = session.begin_nested()
             places = [(p.folder_id, p.uidvalidity, p.uid) for p in old.locations]
             # The quarantined copy goes first: its fingerprint is of the raw
             # bytes, and the parsed copy's differs.
@@ -56,5 +64,9 @@ def reparse_quarantined(
                 continue
             attempt.commit()
         released += 1
-        log.info("message %s released from quarantine", message_id)
+        log.info(
+            "message %s released from quarantine as message %s",
+            message_id,
+            result.new_ids[0] if result.new_ids else "(a copy already stored)",
+        )
     return released, len(rows) - released
