@@ -86,10 +86,32 @@ class ImapConnection:
         client.protocol.conn_lost_cb = self._connection_lost
         # Commands sent after login; an idle poll should cost very few.
         self.commands = 0
+        # What a server that is not IMAP said instead of a greeting.
+        self.not_imap: str | None = None
+        self._catch_bad_greeting()
 
     def _connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
             self.lost.set_result(None)
+
+    def _catch_bad_greeting(self) -> None:
+        """Hand a failed greeting to our waits, at once.
+
+        aioimaplib reads the greeting in a task nobody awaits: a server that
+        is not IMAP (a web server, SSH) would only be noticed at the timeout,
+        and its error printed as a stray traceback.
+        """
+        protocol = self.client.protocol
+        greet = protocol.welcome
+
+        async def welcome(line: bytes) -> None:
+            try:
+                await greet(line)
+            except aioimaplib.Error:
+                self.not_imap = line.decode("utf-8", "replace").strip()[:120]
+                self._connection_lost(None)
+
+        protocol.welcome = welcome
 
     @property
     def capabilities(self) -> set[str]:
@@ -104,6 +126,11 @@ class ImapConnection:
         )
         if task not in done:
             task.cancel()
+            if self.not_imap is not None:
+                raise ImapError(
+                    f"{what}: this is not an IMAP server; it greeted with "
+                    f"{self.not_imap!r}: check the host and port"
+                )
             if self.lost.done():
                 raise ImapError(f"{what}: the server closed the connection")
             raise ImapTimeout(f"{what}: no answer within {self.timeout:g}s")
@@ -113,6 +140,8 @@ class ImapConnection:
             raise ImapTimeout(f"{what}: no answer within {self.timeout:g}s") from exc
         except aioimaplib.AioImapException as exc:
             raise ImapError(f"{what}: {exc}") from exc
+        except ssl.SSLError as exc:
+            raise ImapError(f"{what}: TLS failed: {exc}{_tls_hint(exc)}") from exc
         except (OSError, ConnectionError) as exc:
             raise ImapError(f"{what}: connection failed: {exc}") from exc
 
@@ -237,6 +266,7 @@ class ImapConnection:
 
     async def logout(self) -> None:
         if self.lost.done():
+            self.drop()
             return
         try:
             await asyncio.wait_for(self.client.logout(), min(self.timeout, 5.0))
@@ -345,6 +375,7 @@ async def connect(
     context = tls_context(mailbox) if mailbox.security != "none" else None
     implicit = context if mailbox.security == "tls" else None
     what = f"{mailbox.host}:{mailbox.port}"
+    greeting = f"connect {what}"
     try:
         client = (
             aioimaplib.IMAP4_SSL(
@@ -357,14 +388,17 @@ async def connect(
         raise ImapError(f"cannot connect to {what}: {exc}") from exc
     connection = ImapConnection(client, timeout)
     try:
-        await connection.guarded(client.wait_hello_from_server(), f"connect {what}")
+        try:
+            await connection.guarded(client.wait_hello_from_server(), greeting)
+        except ImapTimeout as exc:
+            raise ImapTimeout(f"{exc}{_greeting_hint(mailbox)}") from exc
         if mailbox.security == "starttls":
             assert context is not None
             await starttls(connection, context, mailbox.host)
         await authenticate(connection, mailbox, secret)
     except ssl.SSLError as exc:
         await connection.logout()
-        raise ImapError(f"TLS with {what} failed: {exc}") from exc
+        raise ImapError(f"TLS with {what} failed: {exc}{_tls_hint(exc)}") from exc
     except BaseException:
         await connection.logout()
         raise
@@ -374,7 +408,40 @@ async def connect(
 def tls_context(mailbox: MailboxConfig) -> ssl.SSLContext:
     """Certificate verification on, with the mailbox's own CA file if named."""
     cafile = str(mailbox.ca_file) if mailbox.ca_file else None
-    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+    try:
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+    except (ssl.SSLError, OSError) as exc:
+        raise ImapError(
+            f"mailbox {mailbox.name!r}: ca_file {cafile} holds no usable CA "
+            f"certificate ({exc}); name a PEM file with the CA that signed "
+            "the server's certificate"
+        ) from exc
+
+
+def _tls_hint(exc: ssl.SSLError) -> str:
+    """What to change when a TLS handshake fails in a common way."""
+    text = str(exc)
+    if "WRONG_VERSION_NUMBER" in text or "UNKNOWN_PROTOCOL" in text:
+        return (
+            "; the server does not speak TLS on this port: use port 993 for "
+            "security = 'tls', or security = 'starttls' on port 143"
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return (
+            "; its certificate is not trusted here: for a server with a "
+            "private or self-signed CA, set ca_file to that CA's PEM file"
+        )
+    return ""
+
+
+def _greeting_hint(mailbox: MailboxConfig) -> str:
+    """A likely cause of a server that never greets."""
+    if mailbox.security != "tls":
+        return (
+            "; if this port expects TLS from the start (993 usually does), "
+            "set security = 'tls'"
+        )
+    return ""
 
 
 async def starttls(

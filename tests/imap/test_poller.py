@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shlex
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -261,8 +266,80 @@ def test_tls_with_the_test_ca(
 def test_tls_refuses_an_unknown_certificate(
     database: Database, account: ImapAccount, sync_config: SyncConfig
 ) -> None:
-    with pytest.raises(ImapError, match=r"(?i)certificate"):
+    with pytest.raises(ImapError, match=r"(?i)certificate.*set ca_file"):
         sync(database, account, sync_config, security="tls", port=account.tls_port)
+
+
+def test_tls_on_a_plain_port_says_which_security_fits(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    with pytest.raises(ImapError, match="does not speak TLS on this port"):
+        sync(database, account, sync_config, security="tls", ca_file=account.ca_file)
+
+
+def test_plain_imap_on_the_tls_port_says_to_use_tls(
+    database: Database, account: ImapAccount
+) -> None:
+    quick = SyncConfig(batch_size=5, timeout=1.0)
+
+    with pytest.raises(ImapError, match="set security = 'tls'"):
+        sync(database, account, quick, port=account.tls_port)
+
+
+def test_a_ca_file_without_a_certificate_is_named(
+    database: Database, account: ImapAccount, sync_config: SyncConfig, tmp_path: Path
+) -> None:
+    not_a_certificate = tmp_path / "ca.pem"
+    not_a_certificate.write_text("this is a password file, not a certificate\n")
+
+    with pytest.raises(ImapError, match=r"ca_file .*ca\.pem holds no usable CA"):
+        sync(
+            database,
+            account,
+            sync_config,
+            security="tls",
+            port=account.tls_port,
+            ca_file=not_a_certificate,
+        )
+
+
+def test_a_server_that_is_not_imap_is_named_at_once(
+    database: Database, account: ImapAccount
+) -> None:
+    slow = SyncConfig(batch_size=5, timeout=30.0)
+    with _server_saying(b"HTTP/1.1 400 Bad Request\r\n\r\n") as port:
+        started = time.monotonic()
+        with pytest.raises(ImapError, match=r"not an IMAP server.*HTTP/1\.1 400"):
+            sync(database, account, slow, port=port)
+
+    assert time.monotonic() - started < slow.timeout / 2
+
+
+@contextlib.contextmanager
+def _server_saying(greeting: bytes) -> Iterator[int]:
+    """A TCP server on loopback that greets every client with `greeting`."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                client, _ = server.accept()
+            except TimeoutError:
+                continue
+            with client:
+                client.sendall(greeting)
+                stop.wait(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
 
 
 def test_wrong_password_is_a_clear_error(
