@@ -41,7 +41,36 @@ class HideCredentials(logging.Filter):
         return not any(marker in text for marker in self.MARKERS)
 
 
+# Verbosity steps: what -v, -vv, -vvv add to a command's default.
+WARNINGS, DECISIONS, DETAIL, TRAFFIC = range(4)
+LEVELS = {WARNINGS: logging.WARNING, DECISIONS: logging.INFO}
+
+_format = "text"
+
+
+def configure_verbosity(step: int, log_format: str) -> None:
+    """Logs at a verbosity step: warnings, decisions, detail, IMAP traffic."""
+    level = LEVELS.get(step, logging.DEBUG)
+    configure_logging(level, log_format, imap_traffic=step >= TRAFFIC)
+
+
+def report_error(message: str) -> None:
+    """An error that ends a command, on stderr in the chosen log format."""
+    if _format == "json":
+        entry = {
+            "time": datetime.now(UTC).isoformat(),
+            "level": "error",
+            "logger": "inbox_crm",
+            "message": message,
+        }
+        print(json.dumps(entry, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"error: {message}", file=sys.stderr)
+
+
 def configure_logging(level: int, log_format: str, *, imap_traffic: bool) -> None:
+    global _format
+    _format = log_format
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())

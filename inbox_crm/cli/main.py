@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -36,7 +35,10 @@ from inbox_crm.cli.suppression import suppression_group
 from inbox_crm.cli.sync import sync_command
 from inbox_crm.cli.tickets import export_tickets, tickets_group
 from inbox_crm.errors import ConfigError, InboxCrmError
-from inbox_crm.logs import configure_logging
+from inbox_crm.logs import DECISIONS, WARNINGS, configure_verbosity, report_error
+
+# Commands that run as a service: their log is their output.
+SERVICES = {"run"}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,7 +50,12 @@ from inbox_crm.logs import configure_logging
     help="Configuration file [default: $INBOX_CRM_CONFIG or ./inbox-crm.toml].",
 )
 @click.option(
-    "-v", "--verbose", count=True, help="More log detail (-vv: IMAP traffic)."
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log detail: -v each decision (message stored, contact linked, "
+    "rule fired, mail sent), -vv debug detail, -vvv IMAP traffic too. "
+    "`run` logs its decisions without -v.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
 @click.option(
@@ -70,10 +77,9 @@ def cli(
 
     Start with `inbox-crm init`, fill in a mailbox, then `inbox-crm sync`.
     """
-    level = logging.WARNING if quiet else logging.INFO
-    if verbose:
-        level = logging.DEBUG
-    configure_logging(level, log_format, imap_traffic=verbose >= 2)
+    # A command prints its own summary; the agent's log is all it says.
+    default = DECISIONS if ctx.invoked_subcommand in SERVICES else WARNINGS
+    configure_verbosity(WARNINGS if quiet else default + verbose, log_format)
     app = AppContext(config_option)
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -117,10 +123,10 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
+        report_error(str(exc))
         sys.exit(2)
     except InboxCrmError as exc:
-        click.echo(f"error: {exc}", err=True)
+        report_error(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

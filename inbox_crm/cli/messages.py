@@ -52,7 +52,7 @@ def list_command(
         newest_first=True,
     ).limit(limit)
     with app.database.reading() as session:
-        names = mailbox_names(session)
+        names = _known_mailboxes(session, mailbox)
         records = list(_linked_records(session, query, names))
     if output_format == "json":
         print_json_lines(records)
@@ -121,7 +121,7 @@ def export_messages(
     """
     query = messages_query(mailbox=mailbox, since=_utc(since))
     with app.database.reading() as session:
-        names = mailbox_names(session)
+        names = _known_mailboxes(session, mailbox)
         count = print_json_lines(_linked_records(session, query, names))
     click.echo(f"{count} messages exported", err=True)
 
@@ -134,6 +134,18 @@ def _linked_records(
         links = links_of(session, chunk)
         for message in chunk:
             yield message_record(message, names[message.mailbox_id], links)
+
+
+def _known_mailboxes(session: Session, wanted: str | None) -> dict[int, str]:
+    """The stored mailboxes' names by id; a `wanted` one must be among them."""
+    names = mailbox_names(session)
+    if wanted is not None and wanted not in names.values():
+        known = ", ".join(sorted(names.values())) or "none yet"
+        raise click.BadParameter(
+            f"no mailbox {wanted!r} has stored mail (stored: {known})",
+            param_hint="--mailbox",
+        )
+    return names
 
 
 def _utc(day: datetime | None) -> datetime | None:

@@ -230,7 +230,7 @@ def test_imap_traffic_logs_never_show_the_secret(
         **source,
     )
 
-    result = run(config, "-vv", "sync", env={PASSWORD_ENV: account.password})
+    result = run(config, "-vvv", "sync", env={PASSWORD_ENV: account.password})
 
     assert result.returncode == 0, result.stderr
     # The traffic is there, the secret in no form is.
@@ -269,3 +269,43 @@ def test_sync_skips_a_mailbox_an_agent_is_working_and_then_frees_it(
         lease = leases(session)["mailbox:work"]
     assert lease.owner is None
     database.dispose()
+
+
+def test_a_sync_logs_each_decision_only_when_asked(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    account.append(make_message())
+    env = {PASSWORD_ENV: account.password}
+    config = write_config(tmp_path, db_url, account)
+
+    quiet = run(config, "sync", env=env)
+    account.append(make_message(message_id="<second@client.example>"))
+    told = run(config, "-v", "sync", env=env)
+
+    assert "work/INBOX: 1 fetched, 1 new" in quiet.stdout
+    assert "stored" not in quiet.stderr
+    assert "message 2 stored" in told.stderr
+
+
+def test_json_logs_carry_the_closing_error_as_json(tmp_path: Path) -> None:
+    result = run(tmp_path / "absent.toml", "--log-format", "json", "messages", "list")
+
+    entry = json.loads(result.stderr.strip().splitlines()[-1])
+    assert entry["level"] == "error"
+    assert "absent.toml" in entry["message"]
+    assert result.returncode == 2
+
+
+def test_an_unknown_mailbox_is_an_error_that_lists_the_known_ones(
+    tmp_path: Path, db_url: str, mail_folder: Path
+) -> None:
+    config = write_config(tmp_path, db_url)
+    run(config, "import", str(mail_folder))
+
+    listed = run(config, "messages", "list", "--mailbox", "nope")
+    exported = run(config, "export", "messages", "--mailbox", "nope")
+
+    for result in (listed, exported):
+        assert result.returncode == 2
+        assert "no mailbox 'nope'" in result.stderr
+        assert "import" in result.stderr
