@@ -43,9 +43,45 @@ def message_record(
         "kind": message.kind,
         "list_id": message.list_id,
         "size": message.size,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+            for a in message.attachments
+        ],
+        "bounces": [
+            {"recipient": b.recipient, "status": b.status, "action": b.action}
+            for b in message.bounces
+        ],
         "quarantined": message.quarantined,
         "quarantine_reason": message.quarantine_reason,
     }
+
+
+def message_details(
+    message: Message, mailbox: str, links: Links | None = None
+) -> dict[str, Any]:
+    """The export record with all else stored: body text, every role, reasons."""
+    record = message_record(message, mailbox, links)
+    record["reply_to"] = [
+        _address(p, links or {}) for p in message.participants if p.role == "reply_to"
+    ]
+    record["bcc"] = [
+        _address(p, links or {}) for p in message.participants if p.role == "bcc"
+    ]
+    record["classification"] = [
+        reason for reason in message.classification_reasons.split("; ") if reason
+    ]
+    record["bounces"] = [
+        {
+            "recipient": b.recipient,
+            "status": b.status,
+            "action": b.action,
+            "diagnostic": b.diagnostic,
+        }
+        for b in message.bounces
+    ]
+    record["has_html"] = message.has_html
+    record["text"] = message.text
+    return record
 
 
 def _address(participant: Participant, links: Links) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.contacts.export import links_of
-from inbox_crm.export import message_record
+from inbox_crm.export import message_details, message_record
 from inbox_crm.storage.models import Message
 from inbox_crm.storage.queries import iter_messages, mailbox_names, messages_query
 
@@ -150,3 +150,74 @@ def _known_mailboxes(session: Session, wanted: str | None) -> dict[int, str]:
 
 def _utc(day: datetime | None) -> datetime | None:
     return day.replace(tzinfo=UTC) if day else None
+
+
+@messages_group.command("show")
+@click.argument("message_id", metavar="ID", type=int)
+@FORMAT_OPTION
+@pass_app
+def show_command(app: AppContext, message_id: int, output_format: str) -> None:
+    """One stored message in full: who, what it is, links, attachments, text.
+
+    ID is the id that `messages list` prints. `inbox-crm quarantine show ID`
+    prints its raw source.
+    """
+    with app.database.reading() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            raise click.BadParameter(f"no message with id {message_id}")
+        names = mailbox_names(session)
+        links = links_of(session, [message])
+        record = message_details(message, names[message.mailbox_id], links)
+    if output_format == "json":
+        print_json_lines([record])
+        return
+    _print_details(record)
+
+
+def _print_details(record: dict[str, Any]) -> None:
+    console = Console(highlight=False)
+    console.print(f"[bold]{record['subject'] or '(no subject)'}[/bold]")
+    console.print(
+        f"  message {record['id']} in {record['mailbox']} "
+        f"({', '.join(record['folders']) or 'imported'}), thread "
+        f"{record['thread_id']}, {record['direction']}, {record['kind']}"
+    )
+    console.print(f"  date       {record['date']} ({record['date_source']})")
+    for role in ("from", "to", "cc", "bcc", "reply_to"):
+        value = record[role]
+        for entry in value if isinstance(value, list) else [value] if value else []:
+            console.print(f"  {role:<11}{_who(entry)}")
+    for reason in record["classification"]:
+        console.print(f"  why        {reason}")
+    for bounce in record["bounces"]:
+        console.print(
+            f"  bounce     {bounce['recipient']} {bounce['action']} "
+            f"{bounce['status']} {bounce['diagnostic'][:80]}"
+        )
+    for attachment in record["attachments"]:
+        console.print(
+            f"  attached   {attachment['filename'] or '(no name)'} "
+            f"({attachment['content_type']}, {attachment['size']} bytes)"
+        )
+    if record["quarantined"]:
+        console.print(f"  QUARANTINED: {record['quarantine_reason']}")
+    console.print()
+    console.print(record["text"] or "(no text)", markup=False)
+
+
+def _who(entry: dict[str, Any]) -> str:
+    name = (
+        f"{entry['name']} <{entry['address']}>" if entry["name"] else entry["address"]
+    )
+    contact, match = entry.get("contact"), entry.get("match")
+    if contact and match:
+        return (
+            f"{name}  → {contact['name']} (contact {contact['id']}, {match['method']})"
+        )
+    company = entry.get("company")
+    if company and match:
+        return (
+            f"{name}  → {company['name']} (company {company['id']}, {match['method']})"
+        )
+    return name

@@ -21,6 +21,8 @@ def messages_query(
     query = select(Message).options(
         selectinload(Message.participants),
         selectinload(Message.locations).selectinload(MessageLocation.folder),
+        selectinload(Message.attachments),
+        selectinload(Message.bounces),
     )
     if mailbox is not None:
         query = query.join(Mailbox, Mailbox.id == Message.mailbox_id).where(

@@ -19,6 +19,7 @@ from tests.servers.dovecot import ImapAccount
 
 PASSWORD_ENV = "INBOX_CRM_CLI_TEST_PASSWORD"
 OWN = "maya@agency.example"
+EML = Path(__file__).parent.parent / "mail" / "eml"
 
 
 def run(
@@ -309,3 +310,47 @@ def test_an_unknown_mailbox_is_an_error_that_lists_the_known_ones(
         assert result.returncode == 2
         assert "no mailbox 'nope'" in result.stderr
         assert "import" in result.stderr
+
+
+def test_messages_show_has_the_text_attachments_bounces_and_reasons(
+    tmp_path: Path, db_url: str
+) -> None:
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    for name in ("attachments.eml", "bounce_postfix.eml"):
+        (folder / name).write_bytes((EML / name).read_bytes())
+    config = write_config(tmp_path, db_url)
+    run(config, "import", str(folder))
+    exported = {
+        record["kind"]: record
+        for record in map(
+            json.loads, run(config, "export", "messages").stdout.split("\n")[:-1]
+        )
+    }
+
+    shown = {
+        kind: json.loads(
+            run(
+                config, "messages", "show", str(record["id"]), "--format", "json"
+            ).stdout
+        )
+        for kind, record in exported.items()
+    }
+    text = run(config, "messages", "show", str(exported["bounce"]["id"]))
+
+    assert [a["filename"] for a in exported["normal"]["attachments"]] == [
+        None,
+        "Erklärung für Kunden.pdf",
+        "Lagebericht März.pdf",
+        "Grüße.txt",
+        "notes.txt",
+    ]
+    assert shown["normal"]["text"] == "See the logo:"
+    bounce = shown["bounce"]
+    assert bounce["bounces"][0]["recipient"] == "nobody@example.net"
+    assert bounce["bounces"][0]["status"] == "5.1.1"
+    assert "bounce: RFC 3464 report, failed" in bounce["classification"]
+    assert "bounce     nobody@example.net failed 5.1.1" in text.stdout
+    missing = run(config, "messages", "show", "999")
+    assert missing.returncode == 2
+    assert "no message with id 999" in missing.stderr
