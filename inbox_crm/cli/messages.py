@@ -116,8 +116,10 @@ def export_messages(
     Keys: id, message_id, mailbox, folders, date (ISO 8601 UTC), date_source,
     from {address, name, contact, company, match}, to and cc [the same],
     subject, thread_id, in_reply_to, direction, kind, list_id, size,
-    quarantined, quarantine_reason. contact is {id, name, address}, company
-    {id, name}, match {method, score}; each null when unlinked.
+    attachments [{filename, content_type, size}], bounces [{recipient,
+    status, action}], quarantined, quarantine_reason. contact is {id, name,
+    address}, company {id, name}, match {method, score}; each null when
+    unlinked.
     """
     query = messages_query(mailbox=mailbox, since=_utc(since))
     with app.database.reading() as session:
