@@ -20,7 +20,6 @@ undoing the wrong one would alter lines the sender really quoted.
 
 from __future__ import annotations
 
-import base64
 import enum
 import logging
 import mailbox
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+
+from imapclient import imap_utf7
 
 from inbox_crm.errors import ImportSourceError
 
@@ -44,7 +45,6 @@ _FROM_LINE_TIME = re.compile(
 )
 # A Maildir unique name starts with the delivery time in epoch seconds.
 _UNIQUE_NAME_TIME = re.compile(r"(\d{9,10})\.")
-_MUTF7_RUN = re.compile(r"&([A-Za-z0-9+,]*)-")
 _MBOX_CHUNK = 1 << 20
 
 
@@ -278,19 +278,17 @@ def _directory_folder(directory: Path) -> str:
 
 
 def _decode_folder_name(name: str) -> str:
-    """Decode the modified UTF-7 of IMAP folder names ("Entw&APw-rfe")."""
+    """A Maildir++ folder's name as IMAP shows it: "Archive.2023" is Archive/2023.
 
-    def decode_run(match: re.Match[str]) -> str:
-        run = match.group(1)
-        if not run:
-            return "&"
-        padded = run.replace(",", "/") + "=" * (-len(run) % 4)
-        return base64.b64decode(padded).decode("utf-16-be")
-
-    try:
-        return _MUTF7_RUN.sub(decode_run, name)
-    except (ValueError, UnicodeDecodeError):
-        return name
+    Each level is in modified UTF-7 on disk ("Entw&APw-rfe" is Entwürfe).
+    """
+    levels = []
+    for level in name.split("."):
+        try:
+            levels.append(str(imap_utf7.decode(level.encode("ascii"))))
+        except (UnicodeError, ValueError):
+            levels.append(level)
+    return "/".join(levels)
 
 
 def _delivery_time(path: Path, key: str) -> datetime | None:

@@ -152,7 +152,7 @@ def test_maildir_root_and_maildir_plus_plus_subfolders(maildir_path: Path) -> No
         ),
         (
             f"{root}/.Archive.2023/cur/1690000000.M7P8.mx.example.com:2,",
-            "Archive.2023",
+            "Archive/2023",
             datetime(2023, 7, 22, 4, 26, 40, tzinfo=UTC),
         ),
         (
@@ -167,6 +167,18 @@ def test_maildir_root_and_maildir_plus_plus_subfolders(maildir_path: Path) -> No
         ),
     ]
     assert count_source(maildir_path) == 5
+
+
+@pytest.mark.parametrize("directory", [".Kunden.M&APw-ller", ".Kunden.Müller"])
+def test_maildir_plus_plus_levels_become_a_folder_path(
+    tmp_path: Path, directory: str
+) -> None:
+    root = _maildir(tmp_path / "Maildir")
+    _deliver(
+        _maildir(root / directory), "cur", "1700000000.M1P1.host:2,", _message("K")
+    )
+
+    assert [message.folder for message in iter_source(root)] == ["Kunden/Müller"]
 
 
 def test_maildir_raw_is_the_file_as_delivered(maildir_path: Path) -> None:
