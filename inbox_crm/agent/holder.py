@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import socket
 import time
+from dataclasses import replace
 from datetime import timedelta
 from types import TracebackType
 
-from inbox_crm.agent.leases import claim, release
+from inbox_crm.agent.leases import claim, release, take_over
 from inbox_crm.agent.mailbox import mailbox_lease
 from inbox_crm.errors import InboxCrmError
 from inbox_crm.storage.db import Database
@@ -61,6 +62,14 @@ class LeaseHolder:
     def _claim(self) -> None:
         with self.database.session() as session, session.begin():
             result = claim(session, self.resource, self.owner, self.duration)
+            if not result.held and _gone(result.owner):
+                # A sync or agent of this machine that was killed: its lease
+                # would hold the mailbox until it expires.
+                assert result.owner is not None
+                taken = take_over(
+                    session, self.resource, self.owner, result.owner, self.duration
+                )
+                result = replace(result, held=taken, owner=self.owner)
         if not result.held:
             until = (
                 result.expires_at.strftime("%H:%M:%S UTC") if result.expires_at else "?"
@@ -71,3 +80,27 @@ class LeaseHolder:
                 "stop the agent that holds it"
             )
         self._renew_at = time.monotonic() + self.duration.total_seconds() / 3
+
+
+def _gone(owner: str | None) -> bool:
+    """Whether `owner` was a process of this machine that no longer runs.
+
+    Owners are "sync:HOST:PID" (a sync) or "HOST:PID:TAG" (an agent).
+    """
+    if owner is None:
+        return False
+    parts = owner.split(":")
+    if parts[0] == "sync":
+        parts = parts[1:]
+    if len(parts) < 2:
+        return False
+    host, pid = parts[0], parts[1]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

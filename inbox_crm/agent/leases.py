@@ -70,6 +70,22 @@ def claim(session: Session, resource: str, owner: str, duration: timedelta) -> C
     return Claim(resource, False, holder.owner, holder.expires_at)
 
 
+def take_over(
+    session: Session, resource: str, owner: str, previous: str, duration: timedelta
+) -> bool:
+    """Take the lease from `previous`, known gone, before it expires."""
+    now = database_now(session)
+    held_by_previous = Lease.owner == previous
+    return _update(
+        session,
+        resource,
+        now + duration,
+        held_by_previous,
+        owner=owner,
+        acquired_at=now,
+    )
+
+
 def release(session: Session, resource: str, owner: str) -> bool:
     """Give up our lease at once, so another agent need not wait for expiry."""
     statement = (

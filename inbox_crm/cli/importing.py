@@ -86,7 +86,7 @@ def import_command(
         task = progress.add_task("import", total=count_source(path))
         sources = iter_source(path)
         while batch := list(islice(sources, BATCH)):
-            with database.session() as session, session.begin():
+            with database.writing() as session, session.begin():
                 items = [
                     Incoming(
                         raw=source.raw,

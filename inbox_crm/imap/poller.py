@@ -194,7 +194,7 @@ class Poller:
         self, connection: ImapConnection, name: str, report: FolderReport
     ) -> None:
         status = await connection.examine(name)
-        with self.database.session() as session, session.begin():
+        with self.database.writing() as session, session.begin():
             folder = ensure_folder(session, self.mailbox_id, name)
             if folder.uidvalidity != status.uidvalidity:
                 report.resynced = folder.uidvalidity is not None
@@ -210,7 +210,7 @@ class Poller:
             # The cursor stands after the last stored batch: resumable.
             return
 
-        with self.database.session() as session, session.begin():
+        with self.database.writing() as session, session.begin():
             folder = session.get_one(Folder, folder_id)
             folder.uidnext = status.uidnext
             folder.last_sync_at = datetime.now(UTC)
@@ -257,7 +257,7 @@ class Poller:
         self, folder_id: int, batch: _Batch, report: FolderReport, progress: _Progress
     ) -> None:
         prepared = await self.preparer.take(batch.worker)
-        with self.database.session() as session, session.begin():
+        with self.database.writing() as session, session.begin():
             result = self.ingestor.ingest(session, batch.items, prepared)
             folder = session.get_one(Folder, folder_id)
             # UIDs of the batch that came back empty were expunged meanwhile.
@@ -269,7 +269,7 @@ class Poller:
             self.progress(progress.folder, progress.done, progress.total)
 
     def _record_error(self, name: str, error: str | None) -> None:
-        with self.database.session() as session, session.begin():
+        with self.database.writing() as session, session.begin():
             folder = ensure_folder(session, self.mailbox_id, name)
             folder.last_error = error
 

@@ -20,8 +20,9 @@ from inbox_crm.errors import StorageError
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-# An execution option of the connections of read-only sessions.
+# Execution options that mark the connections of reading and writing sessions.
 READING = "inbox_crm_reading"
+WRITING = "inbox_crm_writing"
 
 
 class Database:
@@ -33,18 +34,30 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         readers = self.engine.execution_options(**{READING: True})
         self.readers = sessionmaker(readers, expire_on_commit=False)
+        writers = self.engine.execution_options(**{WRITING: True})
+        self.writers = sessionmaker(writers, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def session(self) -> Session:
-        """A session for work that writes (or may): it waits for other writers."""
         return self.sessions()
 
     def reading(self) -> Session:
-        """A session that only reads, and never holds up a writer (exports)."""
+        """A session that only reads (an export, a listing)."""
         return self.readers()
+
+    def writing(self) -> Session:
+        """A session whose transaction writes: it waits its turn to begin.
+
+        On SQLite a transaction that reads and then writes fails at once with
+        "database is locked" if another process wrote in between; this one
+        takes the write lock as it begins, waiting for it if need be. Use it
+        for work that shares the database with other processes (syncs,
+        imports), one transaction at a time.
+        """
+        return self.writers()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest revision (creating it when empty)."""
@@ -121,13 +134,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, waiting for it under
-    # busy_timeout: a plain BEGIN that read first and then writes fails at
-    # once with "database is locked" when another process wrote meanwhile.
-    # Sessions that only read begin plainly and never hold up a writer.
-    if connection.get_execution_options().get(READING):
-        connection.exec_driver_sql("BEGIN")
-    else:
+    # busy_timeout (see Database.writing).
+    if connection.get_execution_options().get(WRITING):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def alembic_config() -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -354,3 +355,22 @@ def test_messages_show_has_the_text_attachments_bounces_and_reasons(
     missing = run(config, "messages", "show", "999")
     assert missing.returncode == 2
     assert "no message with id 999" in missing.stderr
+
+
+def test_sync_takes_over_the_lease_of_a_killed_sync_on_this_machine(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    account.append(make_message())
+    config = write_config(tmp_path, db_url, account)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    database = open_database(db_url)
+    with database.session() as session, session.begin():
+        owner = f"sync:{socket.gethostname()}:{gone.pid}"
+        claim(session, "mailbox:work", owner, timedelta(hours=1))
+
+    result = run(config, "sync", env={PASSWORD_ENV: account.password})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "work/INBOX: 1 fetched, 1 new" in result.stdout
+    database.dispose()

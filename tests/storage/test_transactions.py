@@ -21,7 +21,7 @@ def database(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def test_read_then_write_beside_another_writer_waits_and_succeeds(
+def test_a_writing_session_that_reads_first_waits_for_another_writer(
     database: Database,
 ) -> None:
     read_done = threading.Event()
@@ -29,7 +29,7 @@ def test_read_then_write_beside_another_writer_waits_and_succeeds(
 
     def reader_then_writer() -> None:
         try:
-            with database.session() as session, session.begin():
+            with database.writing() as session, session.begin():
                 session.scalar(select(func.count(Mailbox.id)))
                 read_done.set()
                 # Another writer commits now, between our read and our write.
@@ -40,7 +40,7 @@ def test_read_then_write_beside_another_writer_waits_and_succeeds(
 
     def writer() -> None:
         read_done.wait(5)
-        with database.session() as session, session.begin():
+        with database.writing() as session, session.begin():
             session.execute(update(Mailbox).values(name="second"))
 
     other = threading.Thread(target=writer)
