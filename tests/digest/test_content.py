@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
 from inbox_crm.config import Config
@@ -332,3 +334,17 @@ def test_days_are_named_in_the_digest(world: DigestWorld) -> None:
         "start": "Sat 28 Mar 08:00",
         "end": "Sun 29 Mar 11:00",
     }
+
+
+def test_the_digest_template_is_not_an_outreach_template(world: DigestWorld) -> None:
+    from inbox_crm.errors import TemplateError
+    from inbox_crm.outreach.queue import draft_outreach
+    from inbox_crm.outreach.templates import TemplateLibrary
+
+    config = world.config
+
+    with world.database.session() as session, pytest.raises(TemplateError):
+        draft_outreach(session, config, "digest", "ann@client.example")
+    shipped = TemplateLibrary(Path(__file__).parents[2] / "templates")
+    assert (shipped.directory / "digest" / "body.html").is_file()
+    assert "digest" not in shipped.names() and "follow-up" in shipped.names()
