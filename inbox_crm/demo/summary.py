@@ -93,12 +93,8 @@ def gather(
         summary.quarantined = summary.stored - _count(session, readable)
         summary.by_direction = _grouped(session, Message.direction, readable)
         summary.by_kind = _grouped(session, Message.kind, readable)
-        summary.threads = (
-            session.scalar(
-                select(func.count(Thread.id)).where(Thread.mailbox_id == mailbox_id)
-            )
-            or 0
-        )
+        threads = select(func.count(func.distinct(Message.thread_id))).where(synced)
+        summary.threads = session.scalar(threads) or 0
         summary.largest_threads = _largest_threads(session, mailbox_id)
         summary.recent = _recent(session, readable)
         _client_history(session, config, summary)
