@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from inbox_crm.agent.models import JobState
 from inbox_crm.config import load_config
 from inbox_crm.contacts.models import ParticipantLink
 from inbox_crm.digest.models import DigestRecord
@@ -191,7 +192,7 @@ def test_a_follow_up_is_made_and_sent_once_the_clock_passes_its_deadline(
 
     first = agents(config, account.password)
     wait_until(lambda: count(database, RuleWait) == 1)
-    first.wait_for("sweep:", count=2)
+    wait_until(lambda: _runs(database, "rules.sweep") >= 2)
     assert count(database, Activity) == 0 and smtp_server.received == []
     assert first.stop() == 0
 
@@ -212,6 +213,12 @@ def test_a_follow_up_is_made_and_sent_once_the_clock_passes_its_deadline(
     wait_until(lambda: _filed(database, row.id))
     assert second.stop() == 0
     assert len(smtp_server.received) == 1
+
+
+def _runs(database: Database, job_id: str) -> int:
+    with database.session() as session:
+        state = session.get(JobState, job_id)
+        return state.runs if state is not None else 0
 
 
 def _filed(database: Database, row_id: int) -> bool:
