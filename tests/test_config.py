@@ -79,6 +79,7 @@ def test_agent_settings_default_when_the_table_is_absent(tmp_path: Path) -> None
     assert (agent.poll_interval, agent.idle_renewal) == (300, 600)
     assert (agent.lease_duration, agent.reconnect_delay_max) == (120, 300)
     assert agent.shutdown_timeout == 30
+    assert (agent.sweep_interval, agent.outbox_interval) == (300, 30)
 
 
 def test_agent_settings_are_read(tmp_path: Path) -> None:
@@ -98,6 +99,8 @@ def test_agent_settings_are_read(tmp_path: Path) -> None:
         ('idle = "yes"', "agent.idle", "true or false"),
         ("poll_interval = 1.5", "agent.poll_interval", "whole number"),
         ("poll = 60", "agent.poll", "allowed: idle, idle_renewal"),
+        ("sweep_interval = 0", "agent.sweep_interval", "between 1 and 86400"),
+        ("outbox_interval = 7200", "agent.outbox_interval", "between 1 and 3600"),
     ],
 )
 def test_bad_agent_setting_names_file_key_and_what_is_allowed(
@@ -239,3 +242,76 @@ def test_bad_linking_value_names_file_key_and_what_is_allowed(
     assert str(path) in str(caught.value)
     assert key in str(caught.value)
     assert hint in str(caught.value)
+
+
+USER = """
+[users.maya]
+email = "Maya@Agency.example"
+mailboxes = ["work"]
+timezone = "Europe/Lisbon"
+"""
+
+
+def test_a_user_with_an_address_gets_a_digest_at_eight_by_default(
+    tmp_path: Path,
+) -> None:
+    from datetime import time
+
+    digest = load_config(write(tmp_path, GOOD + USER)).user("maya").digest
+
+    assert (digest.enabled, digest.at, digest.skip_empty) == (True, time(8), True)
+    assert digest.mailbox is None
+
+
+def test_digest_settings_are_read(tmp_path: Path) -> None:
+    from datetime import time
+
+    text = (
+        GOOD
+        + USER
+        + (
+            'digest_time = "07:15"\ndigest_skip_empty = false\n'
+            'digest_mailbox = "work"\n'
+        )
+    )
+
+    digest = load_config(write(tmp_path, text)).user("maya").digest
+
+    assert (digest.at, digest.skip_empty, digest.mailbox) == (
+        time(7, 15),
+        False,
+        "work",
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "hint"),
+    [
+        ('digest_time = "8 am"', "users.maya.digest_time", "a time like 09:00"),
+        ("digest_time = 8", "users.maya.digest_time", "a local time like 09:00"),
+        ('digest_time = "08:00:30"', "users.maya.digest_time", "hours and minutes"),
+        ('digest_skip_empty = "no"', "users.maya.digest_skip_empty", "true or false"),
+        ('digest_mailbox = "home"', "users.maya.digest_mailbox", "no mailbox named"),
+        ("digest = 1", "users.maya.digest", "true or false"),
+    ],
+)
+def test_bad_digest_setting_names_file_key_and_what_is_allowed(
+    tmp_path: Path, lines: str, key: str, hint: str
+) -> None:
+    path = write(tmp_path, f"{GOOD}{USER}{lines}\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+
+    message = str(caught.value)
+    assert str(path) in message and key in message and hint in message
+
+
+def test_a_digest_needs_the_users_address(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + "[users.tom]\ndigest = true\n")
+
+    with pytest.raises(ConfigError, match=r"users\.tom\.digest: needs .* email"):
+        load_config(path)
+
+    config = load_config(write(tmp_path, GOOD + "[users.tom]\n"))
+    assert config.user("tom").digest.enabled is False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,4 +85,32 @@ def every(seconds: float, *, jitter: float | None = None) -> Trigger:
 
 def daily(at: time, timezone: str) -> Trigger:
     """A trigger firing once a day at a local wall-clock time, DST included."""
-    return CronTrigger(hour=at.hour, minute=at.minute, timezone=ZoneInfo(timezone))
+    return DailyTrigger(at, ZoneInfo(timezone))
+
+
+class DailyTrigger(CronTrigger):  # type: ignore[misc]
+    """A cron trigger at one local time of day that fires once per local day.
+
+    A time in the hour that a change to summer time skips fires at the
+    moment after the gap; a time in the hour that the change back repeats
+    fires at its first occurrence only (CronTrigger alone fires at both).
+    """
+
+    def __init__(self, at: time, zone: ZoneInfo) -> None:
+        super().__init__(hour=at.hour, minute=at.minute, timezone=zone)
+        self.at = at.replace(second=0, microsecond=0)
+        self.zone = zone
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is not None:
+            local = previous_fire_time.astimezone(self.zone)
+            if local.time() >= self.at:
+                # This local day's run is done: look from the next local day on.
+                tomorrow = datetime.combine(local.date() + timedelta(days=1), time(0))
+                start = tomorrow.replace(tzinfo=self.zone)
+                fire: datetime | None = super().get_next_fire_time(None, start)
+                return fire
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        return fire

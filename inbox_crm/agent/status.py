@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 from inbox_crm.agent.leases import database_now, leases
 from inbox_crm.agent.mailbox import mailbox_lease, sync_job_id
 from inbox_crm.agent.models import AgentRecord, JobState
+from inbox_crm.contacts.models import ReviewItem
+from inbox_crm.outreach.models import IN_DOUBT, QUEUED, OutboxRow
 from inbox_crm.storage.models import Folder, Mailbox, Message
+from inbox_crm.storage.tracking import Activity
 
 # Agents silent for longer than this are left out of the report.
 AGENT_MEMORY = timedelta(days=1)
@@ -30,11 +33,34 @@ def quarantined(session: Session) -> int:
     return session.scalar(query) or 0
 
 
+def outbox(session: Session) -> int:
+    """Mail waiting to be sent, or sent in doubt (a person may have to decide)."""
+    query = select(func.count(OutboxRow.id)).where(
+        OutboxRow.status.in_((QUEUED, IN_DOUBT))
+    )
+    return session.scalar(query) or 0
+
+
+def review(session: Session) -> int:
+    query = select(func.count(ReviewItem.id)).where(ReviewItem.status == "pending")
+    return session.scalar(query) or 0
+
+
+def activities_due(session: Session) -> int:
+    """Open activities whose due time has come."""
+    query = select(func.count(Activity.id)).where(
+        Activity.status == "open", Activity.due_at <= database_now(session)
+    )
+    return session.scalar(query) or 0
+
+
 # Each queue a user may need to look at: its name in the report and its count.
-# TODO(outbox, review queue and activities are not in this schema yet): add
-# "outbox" (queued and in-doubt sends), "review" (links below threshold) and
-# "activities_due" here as one line each when their tables exist.
-QUEUES: tuple[tuple[str, QueueCount], ...] = (("quarantined", quarantined),)
+QUEUES: tuple[tuple[str, QueueCount], ...] = (
+    ("quarantined", quarantined),
+    ("outbox", outbox),
+    ("review", review),
+    ("activities_due", activities_due),
+)
 
 
 @dataclass(frozen=True)

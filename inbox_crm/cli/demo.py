@@ -41,10 +41,12 @@ KIND_LABELS = {
 def demo_command(directory: Path) -> None:
     """Try inbox-crm on a sample mailbox; no mail account needed.
 
-    Starts an IMAP server inside this command, fills it with about 300
-    messages of a small design agency, syncs them with the real poller and
-    shows what was stored. Nothing leaves this machine. An earlier demo in
-    the same directory is replaced.
+    Starts an IMAP and an SMTP server inside this command, fills the mailbox
+    with about 300 messages of a small design agency, and runs the agent's
+    work on it once: sync (linking and rules), the rules sweep, the outbox
+    (follow-ups go out and are filed in Sent) and the owner's daily digest.
+    Then it shows what happened. Nothing leaves this machine. An earlier demo
+    in the same directory is replaced.
     """
     console = Console()
     status_console = Console(stderr=True)
@@ -56,7 +58,7 @@ def demo_command(directory: Path) -> None:
 def print_summary(console: Console, summary: DemoSummary, directory: Path) -> None:
     """The closing report: counts, examples, files and what to try next."""
     console.print(
-        f"\n[bold]Demo mailbox synced in {summary.seconds:.1f}s:[/] "
+        f"\n[bold]Demo finished in {summary.seconds:.1f}s:[/] "
         f"{summary.stored} messages stored from {summary.loaded} in INBOX and "
         f"Sent ({summary.loaded - summary.stored} were copies of a stored message)."
     )
@@ -66,10 +68,39 @@ def print_summary(console: Console, summary: DemoSummary, directory: Path) -> No
     console.print(_threads(summary))
     console.print(_recent(summary))
     console.print(_history(summary))
+    console.print(_agent_work(summary))
     if summary.card is not None:
         console.print("\n[bold]A client card[/] (inbox-crm contacts show):")
         print_card(summary.card, "table")
+    console.print(_sent_mail(summary))
+    if summary.digest_text:
+        console.print(f"\n[bold]Maya's digest[/] ({summary.digest_subject}):")
+        console.print(summary.digest_text, highlight=False, markup=False)
     _files_and_next_steps(console, summary, directory)
+
+
+def _agent_work(summary: DemoSummary) -> Table:
+    table = Table("What the rules and the outbox did", "Count", title_justify="left")
+    for rule, count in sorted(summary.firings.items()):
+        table.add_row(f"Rule fired: {rule}", str(count))
+    table.add_row("Open activities (follow-ups)", str(summary.activities))
+    table.add_row("Open tickets", str(summary.tickets))
+    for status, count in sorted(summary.outbox.items()):
+        table.add_row(f"Outbox: {status}", str(count))
+    return table
+
+
+def _sent_mail(summary: DemoSummary) -> Table:
+    table = Table(
+        title="Mail that went out (received by the demo's SMTP server)",
+        title_justify="left",
+    )
+    table.add_column("To")
+    table.add_column("Subject")
+    for mail in summary.sent_mail:
+        message = mail.message
+        table.add_row(", ".join(mail.recipients), str(message["Subject"] or ""))
+    return table
 
 
 def _counts(summary: DemoSummary) -> Table:
@@ -133,6 +164,12 @@ def _files_and_next_steps(
         "contacts list",
         f"contacts show {_card_address(summary)}",
         "companies list",
+        "activities list --due overdue",
+        "tickets list",
+        "rules firings --limit 10",
+        "outbox list",
+        "digest preview --user maya",
+        "digest preview --user maya --html > digest.html",
         "review list",
         "quarantine list",
     ):
@@ -169,11 +206,14 @@ def _quiet_logs() -> Iterator[None]:
 
     The summary reports what they would say; with -v they are shown.
     """
-    logger = logging.getLogger("inbox_crm")
-    before = logger.level
+    # aiosmtpd logs every SMTP command of the demo's server at INFO.
+    loggers = [logging.getLogger(name) for name in ("inbox_crm", "mail.log")]
+    before = [logger.level for logger in loggers]
     if logging.getLogger().getEffectiveLevel() >= logging.INFO:
-        logger.setLevel(logging.ERROR)
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logger.setLevel(before)
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)

@@ -17,6 +17,7 @@ from inbox_crm.cli.companies import companies_group, export_companies
 from inbox_crm.cli.contacts import contacts_group, export_contacts
 from inbox_crm.cli.context import AppContext
 from inbox_crm.cli.demo import demo_command
+from inbox_crm.cli.digest import digest_group
 from inbox_crm.cli.importing import import_command
 from inbox_crm.cli.linking import (
     ignore_group,
@@ -105,6 +106,7 @@ cli.add_command(suppression_group)
 cli.add_command(demo_command)
 cli.add_command(run_command)
 cli.add_command(status_command)
+cli.add_command(digest_group)
 cli.add_command(rules_group)
 cli.add_command(tickets_group)
 cli.add_command(activities_group)

@@ -14,6 +14,8 @@ AGENT_KEYS = {
     "lease_duration",
     "reconnect_delay_max",
     "shutdown_timeout",
+    "sweep_interval",
+    "outbox_interval",
 }
 
 # RFC 2177: a client should re-issue IDLE at least every 29 minutes.
@@ -36,4 +38,6 @@ def read_agent(reader: Reader, table: dict[str, Any]) -> AgentConfig:
         shutdown_timeout=reader.integer(
             table, "shutdown_timeout", "agent", 30, 1, 3600
         ),
+        sweep_interval=reader.integer(table, "sweep_interval", "agent", 300, 1, day),
+        outbox_interval=reader.integer(table, "outbox_interval", "agent", 30, 1, 3600),
     )

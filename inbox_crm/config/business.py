@@ -11,6 +11,7 @@ import holidays
 
 from inbox_crm.config.model import (
     BusinessConfig,
+    DigestConfig,
     RulesConfig,
     TicketsConfig,
     UserConfig,
@@ -23,7 +24,9 @@ TICKETS_KEYS = {"prefix"}
 
 BUSINESS_KEYS = {"timezone", "country", "subdivision", "days", "start", "end"}
 
-USER_KEYS = BUSINESS_KEYS | {"email", "mailboxes"}
+DIGEST_KEYS = {"digest", "digest_time", "digest_skip_empty", "digest_mailbox"}
+
+USER_KEYS = BUSINESS_KEYS | DIGEST_KEYS | {"email", "mailboxes"}
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -81,6 +84,39 @@ def read_user(
         email=email.lower() if email else None,
         business=read_business(reader, table, at, business),
         mailboxes=owned,
+        digest=_read_digest(reader, table, at, email, mailboxes),
+    )
+
+
+def _read_digest(
+    reader: Reader,
+    table: dict[str, Any],
+    at: str,
+    email: str | None,
+    mailboxes: set[str],
+) -> DigestConfig:
+    """The user's digest: on by default for a user with an email address."""
+    enabled = reader.boolean(table, "digest", at, email is not None)
+    if enabled and email is None:
+        raise reader.error(
+            f"{at}.digest",
+            "needs the user's email address: set email, the digest's "
+            "recipient (or digest = false)",
+        )
+    mailbox = reader.optional_string(table, "digest_mailbox", at)
+    if mailbox is not None and mailbox not in mailboxes:
+        known = ", ".join(sorted(mailboxes)) or "none"
+        raise reader.error(
+            f"{at}.digest_mailbox", f"no mailbox named {mailbox!r} ({known})"
+        )
+    clock = _read_clock(reader, table, "digest_time", at, time(8, 0))
+    if clock.second or clock.microsecond:
+        raise reader.error(f"{at}.digest_time", "must be hours and minutes, like 08:00")
+    return DigestConfig(
+        enabled=enabled,
+        at=clock,
+        skip_empty=reader.boolean(table, "digest_skip_empty", at, True),
+        mailbox=mailbox,
     )
 
 
@@ -142,9 +178,14 @@ def _read_clock(
     if value is None:
         return default
     try:
-        return time.fromisoformat(value) if isinstance(value, str) else value
+        clock = time.fromisoformat(value) if isinstance(value, str) else value
     except ValueError:
         raise reader.error(f"{at}.{key}", "must be a time like 09:00") from None
+    if not isinstance(clock, time) or clock.tzinfo is not None:
+        raise reader.error(
+            f"{at}.{key}", "must be a local time like 09:00, without a zone"
+        )
+    return clock
 
 
 def _read_weekdays(

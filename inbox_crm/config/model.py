@@ -51,6 +51,8 @@ class AgentConfig:
     lease_duration: int = 120
     reconnect_delay_max: int = 300
     shutdown_timeout: int = 30
+    sweep_interval: int = 300
+    outbox_interval: int = 30
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,16 @@ class BusinessConfig:
 
 
 @dataclass(frozen=True)
+class DigestConfig:
+    """Whether, when and from where a user gets the daily digest."""
+
+    enabled: bool = False
+    at: time = time(8, 0)
+    skip_empty: bool = True
+    mailbox: str | None = None
+
+
+@dataclass(frozen=True)
 class UserConfig:
     """A person who owns activities and tickets, with their business time."""
 
@@ -73,6 +85,7 @@ class UserConfig:
     email: str | None = None
     business: BusinessConfig = field(default_factory=BusinessConfig)
     mailboxes: tuple[str, ...] = ()
+    digest: DigestConfig = field(default_factory=DigestConfig)
 
 
 @dataclass(frozen=True)

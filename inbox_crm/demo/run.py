@@ -1,7 +1,11 @@
-"""One demo run: a sample mailbox on an embedded server, synced by the real poller.
+"""One demo run: a sample mailbox on embedded servers, worked by the real agent code.
 
-The demo directory gets a configuration file, a SQLite database and a
-marker file. A later run replaces what an earlier run wrote, and refuses a
+The demo directory gets a configuration file, rules and templates folders, a
+SQLite database and a marker file. The run starts an IMAP and an SMTP
+server on loopback, syncs the mailbox (linking and rules), runs the rules
+sweep, flushes the outbox (follow-ups queued by a rule go out and are filed
+in Sent) and makes and sends Maya's digest: the same functions the agent's
+jobs call. A later run replaces what an earlier run wrote, and refuses a
 non-empty directory that holds no earlier demo.
 """
 
@@ -10,27 +14,34 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
+from inbox_crm.cli.setup import copy_missing
 from inbox_crm.config import Config, load_config
-from inbox_crm.contacts.linker import Linker
 from inbox_crm.demo.clients import import_address_book
 from inbox_crm.demo.sample import SampleMailbox, sample_mailbox
 from inbox_crm.demo.server import DemoServer
+from inbox_crm.demo.settings import CONFIG_TEMPLATE, MAILBOX, PASSWORD_ENV, USER
+from inbox_crm.demo.smtp import DemoSmtp
 from inbox_crm.demo.summary import DemoSummary, gather
+from inbox_crm.digest.jobs import DigestWorker
 from inbox_crm.errors import InboxCrmError
 from inbox_crm.imap.poller import Poller
-from inbox_crm.storage.db import open_database
+from inbox_crm.ingest.steps import configured_steps
+from inbox_crm.outreach.jobs import flush_outbox
+from inbox_crm.rules.hook import configured_engine
+from inbox_crm.rules.sweep import sweep
+from inbox_crm.storage.db import Database, open_database
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DIRECTORY = Path("demo-data")
-MAILBOX = "demo"
-PASSWORD_ENV = "INBOX_CRM_DEMO_PASSWORD"
 CONFIG_NAME = "inbox-crm.toml"
 DATABASE_NAME = "inbox-crm.db"
 MARKER_NAME = ".inbox-crm-demo"
@@ -43,6 +54,7 @@ WRITTEN = (
     DATABASE_NAME + "-journal",
     MARKER_NAME,
 )
+WRITTEN_FOLDERS = ("rules", "templates")
 Report = Callable[[str], None]
 
 
@@ -57,32 +69,54 @@ async def run_demo(directory: Path, out: Report) -> DemoSummary:
     sample = sample_mailbox(datetime.now(UTC))
     password = secrets.token_urlsafe(16)
 
-    async with DemoServer(sample.address, password) as server:
-        out(f"Loading {len(sample.messages)} sample messages into the demo mailbox")
-        await load(server, sample)
-        config = load_config(write_config(directory, server.port, sample.address))
-        summary = DemoSummary(
-            directory=directory,
-            config_path=config.path,
-            database_path=directory / DATABASE_NAME,
-            loaded=len(sample.messages),
-        )
-        out("Importing Maya's address book")
-        database = open_database(config.database_url)
-        try:
-            import_address_book(database, config)
-        finally:
-            database.dispose()
-        with _environment(PASSWORD_ENV, password):
-            summary.errors = await sync(config, out)
+    with DemoSmtp() as smtp:
+        async with DemoServer(sample.address, password) as server:
+            out(f"Loading {len(sample.messages)} sample messages into the demo mailbox")
+            await load(server, sample)
+            path = write_config(directory, server.port, smtp.port, sample)
+            config = load_config(path)
+            summary = DemoSummary(
+                directory=directory,
+                config_path=config.path,
+                database_path=directory / DATABASE_NAME,
+                loaded=len(sample.messages),
+            )
+            database = open_database(config.database_url)
+            try:
+                out("Importing Maya's address book")
+                import_address_book(database, config)
+                with _environment(PASSWORD_ENV, password):
+                    summary.errors = await work(config, database, out)
+            finally:
+                database.dispose()
+        summary.sent_mail = smtp.received
 
     database = open_database(config.database_url)
     try:
-        gather(database, MAILBOX, summary)
+        gather(database, config, MAILBOX, summary)
     finally:
         database.dispose()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+async def work(config: Config, database: Database, out: Report) -> list[str]:
+    """What the agent's jobs do, once each: sync, sweep, outbox, digest, outbox."""
+    errors = await sync(config, database, out)
+
+    out("Running the rules sweep: follow-ups for unanswered mail")
+    sweep(database, configured_engine(config))
+
+    mailbox = config.mailbox(MAILBOX)
+    out("Sending the follow-ups the rules queued")
+    report = await flush_outbox(config, database, mailbox)
+    errors += [problem for problem in (report.error,) if problem]
+
+    out("Making and sending Maya's digest")
+    DigestWorker(config, database, config.user(USER)).queue(datetime.now(UTC))
+    report = await flush_outbox(config, database, mailbox)
+    errors += [problem for problem in (report.error,) if problem]
+    return errors
 
 
 def prepare_directory(directory: Path) -> None:
@@ -97,6 +131,8 @@ def prepare_directory(directory: Path) -> None:
             )
         for name in WRITTEN:
             (directory / name).unlink(missing_ok=True)
+        for name in WRITTEN_FOLDERS:
+            shutil.rmtree(directory / name, ignore_errors=True)
         log.info("removed the earlier demo in %s", directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MARKER_NAME).write_text(
@@ -112,27 +148,46 @@ async def load(server: DemoServer, sample: SampleMailbox) -> None:
         await server.append(message.folder, message.raw, message.received)
 
 
-def write_config(directory: Path, port: int, address: str) -> Path:
-    """Write the demo's configuration file and return its path."""
+def write_config(
+    directory: Path, imap_port: int, smtp_port: int, sample: SampleMailbox
+) -> Path:
+    """Write the demo's configuration, rules and templates; return the config's path.
+
+    The rules fire on the whole sample (`since` is before its first message),
+    as they would on mail that arrived while the agent ran.
+    """
+    since = sample.messages[0].received - timedelta(days=1)
     path = directory / CONFIG_NAME
-    path.write_text(CONFIG_TEMPLATE.format(port=port, address=address), "utf-8")
+    text = CONFIG_TEMPLATE.format(
+        imap_port=imap_port,
+        smtp_port=smtp_port,
+        address=sample.address,
+        since=since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    path.write_text(text, "utf-8")
+    package = resources.files("inbox_crm")
+    copy_missing(package / "starter" / "rules", directory / "rules")
+    copy_missing(package / "demo" / "rules", directory / "rules")
+    copy_missing(package / "starter" / "templates", directory / "templates")
     return path
 
 
-async def sync(config: Config, out: Report) -> list[str]:
-    """One pass of the poller over the demo mailbox; return the folder errors."""
-    database = open_database(config.database_url)
-    try:
+async def sync(config: Config, database: Database, out: Report) -> list[str]:
+    """One pass of the poller over the demo mailbox, linking and rules on."""
 
-        def progress(folder: str, done: int, total: int) -> None:
-            out(f"Syncing {folder}: {done} of {total} messages")
+    def progress(folder: str, done: int, total: int) -> None:
+        out(f"Syncing {folder}: {done} of {total} messages")
 
-        linker = Linker(config.linking, config.own_addresses)
-        mailbox = config.mailbox(MAILBOX)
-        poller = Poller(database, mailbox, config.sync, progress, linker=linker)
-        report = await poller.run_once()
-    finally:
-        database.dispose()
+    steps = configured_steps(config)
+    poller = Poller(
+        database,
+        config.mailbox(MAILBOX),
+        config.sync,
+        progress,
+        linker=steps.linker,
+        observers=steps.observers,
+    )
+    report = await poller.run_once()
     return report.errors
 
 
@@ -148,29 +203,3 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = before
-
-
-CONFIG_TEMPLATE = f"""\
-# Written by `inbox-crm demo`. The demo mailbox lived on an IMAP server
-# inside that command and is gone now: commands that read the database
-# (messages, contacts, companies, export, quarantine) work with this file;
-# sync does not.
-
-[database]
-# No url: the data is in {DATABASE_NAME}, beside this file.
-
-[sync]
-batch_size = 100
-timeout = 30
-
-[mailboxes.{MAILBOX}]
-host = "127.0.0.1"
-port = {{port}}
-# Plain IMAP is allowed on the loopback address only.
-security = "none"
-username = "{{address}}"
-# A fresh random password each run, set in the demo's own environment.
-password_env = "{PASSWORD_ENV}"
-folders = ["INBOX", "\\\\Sent"]
-addresses = ["{{address}}"]
-"""

@@ -10,14 +10,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
-from inbox_crm.contacts.card import contact_card
+from inbox_crm.client_card import contact_client_card
+from inbox_crm.config import Config
 from inbox_crm.contacts.models import Company, Contact, ParticipantLink
+from inbox_crm.demo.smtp import ReceivedMail
+from inbox_crm.outreach.models import DIGEST, OutboxRow
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Mailbox, Message, Thread
+from inbox_crm.storage.tracking import Activity, RuleFiring, Ticket
 
 LARGEST_THREADS = 5
 RECENT_MESSAGES = 5
 CARD_MESSAGES = 5
+OPEN_TICKETS = ("open", "pending")
 
 
 @dataclass(frozen=True)
@@ -61,31 +66,65 @@ class DemoSummary:
     companies: int = 0
     links: dict[str, int] = field(default_factory=dict)
     card: dict[str, Any] | None = None
+    firings: dict[str, int] = field(default_factory=dict)
+    activities: int = 0
+    tickets: int = 0
+    outbox: dict[str, int] = field(default_factory=dict)
+    digest_subject: str = ""
+    digest_text: str = ""
+    sent_mail: list[ReceivedMail] = field(default_factory=list)
 
 
-def gather(database: Database, mailbox: str, summary: DemoSummary) -> None:
+def gather(
+    database: Database, config: Config, mailbox: str, summary: DemoSummary
+) -> None:
     """Fill `summary` with counts and examples of the mailbox's stored mail."""
     with database.session() as session:
         mailbox_id = session.scalars(
             select(Mailbox.id).where(Mailbox.name == mailbox)
         ).one()
-        readable = (Message.mailbox_id == mailbox_id) & ~Message.quarantined
-        summary.stored = _count(session, Message.mailbox_id == mailbox_id)
+        # What the sync stored; the mail the outbox sent is counted apart.
+        sent = select(OutboxRow.stored_message_id).where(
+            OutboxRow.stored_message_id.is_not(None)
+        )
+        synced = (Message.mailbox_id == mailbox_id) & Message.id.not_in(sent)
+        readable = synced & ~Message.quarantined
+        summary.stored = _count(session, synced)
         summary.quarantined = summary.stored - _count(session, readable)
         summary.by_direction = _grouped(session, Message.direction, readable)
         summary.by_kind = _grouped(session, Message.kind, readable)
-        summary.threads = (
-            session.scalar(
-                select(func.count(Thread.id)).where(Thread.mailbox_id == mailbox_id)
-            )
-            or 0
-        )
+        threads = select(func.count(func.distinct(Message.thread_id))).where(synced)
+        summary.threads = session.scalar(threads) or 0
         summary.largest_threads = _largest_threads(session, mailbox_id)
         summary.recent = _recent(session, readable)
-        _client_history(session, summary)
+        _client_history(session, config, summary)
+        _work(session, summary)
 
 
-def _client_history(session: Session, summary: DemoSummary) -> None:
+def _work(session: Session, summary: DemoSummary) -> None:
+    """What the rules and the outbox did, and the digest that went out."""
+    by_rule = select(RuleFiring.rule_id, func.count()).group_by(RuleFiring.rule_id)
+    summary.firings = {rule: n for rule, n in session.execute(by_rule)}
+    summary.activities = (
+        session.scalar(select(func.count(Activity.id)).where(Activity.status == "open"))
+        or 0
+    )
+    summary.tickets = (
+        session.scalar(
+            select(func.count(Ticket.id)).where(Ticket.status.in_(OPEN_TICKETS))
+        )
+        or 0
+    )
+    by_status = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+    summary.outbox = {status: n for status, n in session.execute(by_status)}
+    digest = session.scalars(
+        select(OutboxRow).where(OutboxRow.kind == DIGEST).order_by(OutboxRow.id)
+    ).first()
+    if digest is not None:
+        summary.digest_subject, summary.digest_text = digest.subject, digest.text
+
+
+def _client_history(session: Session, config: Config, summary: DemoSummary) -> None:
     """Contacts by how they came, companies, links by method, the busiest card."""
     by_source = select(Contact.source, func.count(Contact.id)).group_by(Contact.source)
     summary.contacts = {source: n for source, n in session.execute(by_source)}
@@ -94,6 +133,14 @@ def _client_history(session: Session, summary: DemoSummary) -> None:
         ParticipantLink.method
     )
     summary.links = {method: n for method, n in session.execute(methods)}
+    # The card of someone the rules wrote to shows all of it: mail, activities,
+    # rule firings and outreach; else the busiest contact's.
+    written_to = (
+        select(OutboxRow.contact_id)
+        .where(OutboxRow.contact_id.is_not(None))
+        .order_by(OutboxRow.id)
+        .limit(1)
+    )
     busiest = (
         select(ParticipantLink.contact_id)
         .where(ParticipantLink.contact_id.is_not(None))
@@ -101,10 +148,10 @@ def _client_history(session: Session, summary: DemoSummary) -> None:
         .order_by(func.count().desc(), ParticipantLink.contact_id)
         .limit(1)
     )
-    contact_id = session.scalar(busiest)
+    contact_id = session.scalar(written_to) or session.scalar(busiest)
     contact = session.get(Contact, contact_id) if contact_id else None
     if contact is not None:
-        card = contact_card(session, contact, CARD_MESSAGES)
+        card = contact_client_card(session, config, contact, CARD_MESSAGES)
         # When the run made the contact says nothing about the sample.
         card.pop("created_at")
         summary.card = card

@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 from inbox_crm.errors import OutreachError
-from inbox_crm.outreach.models import OutboxRow
+from inbox_crm.outreach.models import DIGEST, OUTREACH, OutboxRow
 from inbox_crm.outreach.settings import OutreachConfig
 from inbox_crm.outreach.templates import one_line
 from inbox_crm.outreach.unsubscribe import UnsubscribeLinks, unsubscribe_links
@@ -57,6 +57,7 @@ class MailParts:
     message_id: str
     in_reply_to: str | None
     references: tuple[str, ...]
+    kind: str = OUTREACH
 
 
 def row_parts(row: OutboxRow) -> MailParts:
@@ -70,11 +71,17 @@ def row_parts(row: OutboxRow) -> MailParts:
         message_id=row.message_id,
         in_reply_to=row.in_reply_to,
         references=tuple(row.references.split()),
+        kind=row.kind,
     )
 
 
-def row_links(row: OutboxRow, settings: OutreachConfig) -> UnsubscribeLinks:
-    """The unsubscribe links of an outbox row, as its mail carries them."""
+def row_links(row: OutboxRow, settings: OutreachConfig) -> UnsubscribeLinks | None:
+    """The unsubscribe links of an outbox row, as its mail carries them.
+
+    A digest has none: its recipient is the user it is made for.
+    """
+    if row.kind == DIGEST:
+        return None
     address = settings.unsubscribe_address or row.from_address
     return unsubscribe_links(row.unsubscribe_token, address, settings.unsubscribe_url)
 
@@ -97,9 +104,16 @@ def envelope(sender: str, recipient: str, server_utf8: bool) -> Envelope:
 
 
 def compose(
-    parts: MailParts, address: Envelope, links: UnsubscribeLinks, date: datetime
+    parts: MailParts,
+    address: Envelope,
+    links: UnsubscribeLinks | None,
+    date: datetime,
 ) -> bytes:
-    """The mail as sent: headers, a text part and, if any, an HTML alternative."""
+    """The mail as sent: headers, a text part and, if any, an HTML alternative.
+
+    A digest is marked as automatic mail (RFC 3834), so that mail clients and
+    servers send no out-of-office answer to it and ingestion files it as such.
+    """
     base = policy.SMTPUTF8 if address.utf8 else policy.SMTP
     message = EmailMessage(policy=base.clone(max_line_length=LINE_LIMIT))
     message["From"] = _address(parts.from_name, address.sender)
@@ -112,8 +126,11 @@ def compose(
     references = clean_references(parts.references)
     if references:
         message["References"] = " ".join(f"<{value}>" for value in references)
-    for name, value in links.headers().items():
-        message[name] = value
+    if links is not None:
+        for name, value in links.headers().items():
+            message[name] = value
+    if parts.kind == DIGEST:
+        message["Auto-Submitted"] = "auto-generated"
 
     message.set_content(parts.text, cte=_transfer_encoding(parts.text))
     if parts.html is not None:

@@ -37,6 +37,12 @@ IN_DOUBT = "in_doubt"
 CANCELLED = "cancelled"
 STATUSES = (QUEUED, SENDING, SENT, FAILED, IN_DOUBT, CANCELLED)
 
+# What a row carries: templated outreach to a contact, or a user's daily digest
+# (which has no unsubscribe link and is marked as automatic mail).
+OUTREACH = "outreach"
+DIGEST = "digest"
+KINDS = (OUTREACH, DIGEST)
+
 MANUAL = "manual"
 UNSUBSCRIBED = "unsubscribed"
 BOUNCED = "bounced"
@@ -54,6 +60,9 @@ class OutboxRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(20), default=QUEUED)
+    kind: Mapped[str] = mapped_column(
+        String(20), default=OUTREACH, server_default=OUTREACH
+    )
     mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"), index=True)
     template: Mapped[str] = mapped_column(String(200))
     rule: Mapped[str | None] = mapped_column(String(200))

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config, MailboxConfig
-from inbox_crm.errors import OutreachError, OutreachRefused
+from inbox_crm.errors import OutreachError, OutreachRefused, TemplateError
 from inbox_crm.ingest.pipeline import ensure_mailbox
 from inbox_crm.mail.roles import is_role_address
 from inbox_crm.outreach import suppression
@@ -24,7 +24,7 @@ from inbox_crm.outreach.context import Sender, last_message, template_context
 from inbox_crm.outreach.models import QUEUED, OutboxRow
 from inbox_crm.outreach.recipients import Recipient, resolve_recipient
 from inbox_crm.outreach.settings import SmtpConfig
-from inbox_crm.outreach.templates import template_library
+from inbox_crm.outreach.templates import RESERVED, template_library
 from inbox_crm.outreach.unsubscribe import new_token, unsubscribe_links
 from inbox_crm.storage.models import Message, MessageReference, Thread
 
@@ -104,6 +104,11 @@ def draft_outreach(
     mailbox: str | None = None,
 ) -> Draft:
     """Render an outreach and check it, without storing anything (for preview)."""
+    if template in RESERVED:
+        raise TemplateError(
+            f"{template!r} is the daily digest's template, not an outreach "
+            "template (see `inbox-crm digest preview`)"
+        )
     box = sending_mailbox(config, mailbox)
     assert box.smtp is not None
     target = resolve_recipient(session, recipient)

@@ -21,6 +21,7 @@ def outbox_record(row: OutboxRow, *, full: bool = False) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": row.id,
         "status": row.status,
+        "kind": row.kind,
         "template": row.template,
         "rule": row.rule,
         "contact_id": row.contact_id,

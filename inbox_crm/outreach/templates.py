@@ -28,6 +28,8 @@ from inbox_crm.errors import TemplateError
 SUBJECT = "subject.txt"
 TEXT = "body.txt"
 HTML = "body.html"
+# Folders of the templates folder that hold other mail than outreach.
+RESERVED = ("digest",)
 # Line breaks, tabs and other control characters: none may reach a header.
 _SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")
 
@@ -66,6 +68,7 @@ class TemplateLibrary:
             for path in self.directory.iterdir()
             if path.is_dir()
             and not path.name.startswith(("_", "."))
+            and path.name not in RESERVED
             and (path / SUBJECT).is_file()
             and (path / TEXT).is_file()
         )

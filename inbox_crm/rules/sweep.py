@@ -54,7 +54,10 @@ def sweep(
             _schedule(database, engine, rule, now, report)
     with database.session() as session, session.begin():
         report.ticket_events = engine.evaluate_ticket_events(session)
-    log.info(
+    # A sweep that found nothing to do is logged with -v only.
+    busy = any(vars(report).values())
+    log.log(
+        logging.INFO if busy else logging.DEBUG,
         "sweep: %s fired, %s answered, %s without a hit, %s schedule slots, "
         "%s ticket events, %s failed",
         report.fired,

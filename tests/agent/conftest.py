@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,8 +36,12 @@ def write_config(
     sync: dict[str, object] | None = None,
     folders: tuple[str, ...] = ("INBOX",),
     name: str = "inbox-crm.toml",
+    extra: str = "",
 ) -> Path:
-    """A config with one mailbox `work` on the account (through `port` if given)."""
+    """A config with one mailbox `work` on the account (through `port` if given).
+
+    `extra` is appended as it is: more tables, such as [mailboxes.work.smtp].
+    """
     tables = {
         "database": {"url": db_url},
         "sync": {"timeout": 10, **(sync or {})},
@@ -57,7 +62,7 @@ def write_config(
         'addresses = ["maya@agency.example"]',
     ]
     path = directory / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 
 
@@ -68,12 +73,26 @@ def _toml(value: object) -> str:
 
 
 class AgentProcess:
-    """One `inbox-crm run` with its JSON log lines in a file."""
+    """One `inbox-crm run` with its JSON log lines in a file.
 
-    def __init__(self, config: Path, password: str, log: Path, *options: str) -> None:
+    With `clock`, the process starts at that moment and its clock runs on
+    from there (tests/agent/clock.py).
+    """
+
+    def __init__(
+        self,
+        config: Path,
+        password: str,
+        log: Path,
+        *options: str,
+        clock: datetime | None = None,
+    ) -> None:
         self.log = log
         env = dict(os.environ, **{PASSWORD_ENV: password})
-        command = [sys.executable, "-m", "inbox_crm", "--config", str(config)]
+        program = ["-m", "inbox_crm"]
+        if clock is not None:
+            program = ["-m", "tests.agent.clock", clock.isoformat()]
+        command = [sys.executable, *program, "--config", str(config)]
         command += ["--log-format", "json", *options, "run"]
         with log.open("wb") as output:
             self.process = subprocess.Popen(
@@ -176,9 +195,11 @@ def agents(tmp_path: Path) -> Iterator[Callable[..., AgentProcess]]:
     """Start agents; any still running at the end of the test is killed."""
     started: list[AgentProcess] = []
 
-    def start(config: Path, password: str, *options: str) -> AgentProcess:
+    def start(
+        config: Path, password: str, *options: str, clock: datetime | None = None
+    ) -> AgentProcess:
         log = tmp_path / f"agent-{len(started) + 1}.log"
-        agent = AgentProcess(config, password, log, *options)
+        agent = AgentProcess(config, password, log, *options, clock=clock)
         started.append(agent)
         return agent
 

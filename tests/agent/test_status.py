@@ -7,10 +7,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from inbox_crm.agent.status import status_report
+from inbox_crm.contacts.models import Contact, ReviewItem
+from inbox_crm.ingest.pipeline import ensure_mailbox
+from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.storage.db import Database
+from inbox_crm.storage.tracking import Activity
 from tests.agent.conftest import AgentProcess, stored, wait_until, write_config
 from tests.mailfactory import make_message
 from tests.servers.dovecot import ImapAccount
@@ -71,7 +77,12 @@ def test_status_shows_the_running_agent_its_lease_cursor_queues_and_next_run(
     assert mailbox["last_sync"] is not None and mailbox["last_error"] is None
     assert (cursor["folder"], cursor["last_uid"]) == ("INBOX", 2)
     assert cursor["uidvalidity"] == account.uidvalidity()
-    assert running["queues"] == {"quarantined": 1}
+    assert running["queues"] == {
+        "quarantined": 1,
+        "outbox": 0,
+        "review": 0,
+        "activities_due": 0,
+    }
     assert job["agent"] == agent_id and job["next_run"] is not None
     assert job["last_outcome"] == "ok"
 
@@ -124,4 +135,63 @@ def test_status_without_any_agent_or_sync_yet(
             "cursors": [],
         }
     ]
-    assert report["queues"] == {"quarantined": 0}
+    assert report["queues"] == dict.fromkeys(
+        ("quarantined", "outbox", "review", "activities_due"), 0
+    )
+
+
+def test_queues_count_what_waits_for_a_send_a_decision_or_a_person(
+    database: Database,
+) -> None:
+    now = datetime.now(UTC)
+    with database.session() as session, session.begin():
+        mailbox = ensure_mailbox(session, "work")
+        contact = Contact(name="Ann Lee")
+        session.add(contact)
+        session.flush()
+        for number, state in enumerate(["queued", "in_doubt", "sent", "failed"]):
+            session.add(outbox_row(mailbox.id, number, state))
+        session.add_all(
+            [
+                ReviewItem(address="a@x.example", contact_id=contact.id, score=85),
+                ReviewItem(
+                    address="b@x.example",
+                    contact_id=contact.id,
+                    score=82,
+                    status="rejected",
+                ),
+                Activity(kind="task", title="due", due_at=now - timedelta(hours=1)),
+                Activity(kind="task", title="later", due_at=now + timedelta(days=1)),
+                Activity(
+                    kind="task",
+                    title="done",
+                    due_at=now - timedelta(days=1),
+                    status="done",
+                ),
+            ]
+        )
+
+    with database.session() as session:
+        report = status_report(session, ["work"], 30)
+
+    assert report.queues == {
+        "quarantined": 0,
+        "outbox": 2,
+        "review": 1,
+        "activities_due": 1,
+    }
+
+
+def outbox_row(mailbox_id: int, number: int, status: str) -> OutboxRow:
+    return OutboxRow(
+        status=status,
+        mailbox_id=mailbox_id,
+        template="introduction",
+        to_address=f"ann{number}@client.example",
+        recipient_domain="client.example",
+        from_address="maya@agency.example",
+        subject="Hello",
+        text="Hello",
+        message_id=f"q{number}@agency.example",
+        unsubscribe_token=f"token-{number}-xxxxxxxxxxxxxxxx",
+    )

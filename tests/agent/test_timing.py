@@ -99,3 +99,31 @@ def test_reconnect_delays_grow_from_a_second_up_to_the_ceiling() -> None:
     assert 4.0 <= delays[3] <= 8.0
     assert all(15.0 <= delay <= 30.0 for delay in delays[5:])
     assert reconnect_delay(0, 30, chance) == 0.0
+
+
+def test_a_daily_time_that_the_autumn_change_repeats_fires_once() -> None:
+    trigger = daily(time(2, 30), "Europe/Berlin")
+    moment = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+
+    fires = []
+    previous = None
+    for _ in range(3):
+        fire: datetime = trigger.get_next_fire_time(previous, moment)
+        fires.append(fire.astimezone(UTC))
+        previous = moment = fire
+
+    # 02:30 CEST on the 25th; its repeat at 02:30 CET is not a second run.
+    assert fires == [
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 27, 1, 30, tzinfo=UTC),
+    ]
+
+
+def test_a_daily_run_caught_up_before_its_time_still_runs_that_day() -> None:
+    trigger = daily(time(8, 0), "Europe/Berlin")
+    caught_up = datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # 06:00 local
+
+    following: datetime = trigger.get_next_fire_time(caught_up, caught_up)
+
+    assert following.astimezone(UTC) == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)

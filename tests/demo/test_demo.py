@@ -163,14 +163,24 @@ def test_newest_message_is_about_a_day_old(summary: DemoSummary) -> None:
     assert timedelta(hours=23) < age < timedelta(days=2, hours=1)
 
 
+# Moments of the run itself (when it ran, what it stamped) differ run to run.
+OF_THE_RUN = ("seconds", "card", "sent_mail", "digest_text")
+
+
 def test_running_again_gives_the_same_result(
     summary: DemoSummary, demo_dir: Path
 ) -> None:
     again = run(demo_dir)
 
     first, second = asdict(summary), asdict(again)
-    first.pop("seconds"), second.pop("seconds")
+    for key in OF_THE_RUN:
+        first.pop(key), second.pop(key)
     assert second == first
+    assert again.card is not None and summary.card is not None
+    assert again.card["id"] == summary.card["id"]
+    assert [m.recipients for m in again.sent_mail] == [
+        m.recipients for m in summary.sent_mail
+    ]
 
 
 def test_a_directory_without_an_earlier_demo_is_left_alone(tmp_path: Path) -> None:
@@ -193,6 +203,9 @@ def test_the_command_prints_a_summary_and_next_steps(
     assert result.exit_code == 0, result.output
     assert f"{len(sample.distinct())} messages stored" in result.output
     assert "Largest threads" in result.output
+    assert "Rule fired: follow-up-no-reply" in result.output
+    assert "Mail that went out" in result.output
+    assert "Maya's digest" in result.output and "FOLLOW-UPS DUE" in result.output
     assert f"inbox-crm --config {directory / 'inbox-crm.toml'} quarantine list" in (
         result.output
     )
@@ -246,7 +259,88 @@ def test_the_address_book_and_the_mail_make_the_client_history(
         assert PEOPLE[key].address not in contacts, key
     assert summary.contacts["import"] == len(ADDRESS_BOOK)
     assert summary.links["exact"] > 0
-    assert summary.card is not None
-    assert summary.card["address"] == PEOPLE["priya"].address
-    assert summary.card["company"]["name"] == "Northwind Traders"
-    assert summary.card["message_count"] > 10
+
+
+def test_the_rules_fire_follow_ups_tickets_and_tags(
+    summary: DemoSummary, database: Database
+) -> None:
+    from inbox_crm.contacts.models import Company
+    from inbox_crm.storage.tracking import Activity, Ticket
+
+    with database.session() as session:
+        tickets = sorted(t.subject for t in session.scalars(select(Ticket)))
+        follow_ups = session.scalars(
+            select(Activity).where(Activity.rule_id == "follow-up-no-reply")
+        ).all()
+        tagged = [c for c in session.scalars(select(Company)) if c.tags]
+
+    assert tickets == ["Checkout broken on mobile?", "RFP: intranet redesign"]
+    assert follow_ups and all(a.assignee == "maya" for a in follow_ups)
+    assert summary.activities == len([a for a in follow_ups if a.status == "open"])
+    assert tagged and all(c.tags == ["new-company"] for c in tagged)
+    assert summary.firings["tag-new-company"] == len(tagged)
+    assert summary.firings["nudge-quiet-lead"] == 3
+
+
+def test_follow_ups_to_quiet_leads_go_out_and_are_filed_in_sent(
+    summary: DemoSummary, database: Database
+) -> None:
+    from inbox_crm.demo.people import PEOPLE
+    from inbox_crm.outreach.models import OutboxRow
+
+    with database.session() as session:
+        rows = session.scalars(
+            select(OutboxRow).where(OutboxRow.kind == "outreach")
+        ).all()
+
+    leads = {PEOPLE["olivia"].address, PEOPLE["anna"].address}
+    assert {row.to_address for row in rows} == leads
+    assert all(row.status == "sent" and row.filed_at for row in rows)
+    assert all(row.in_reply_to and row.stored_message_id for row in rows)
+    # Marcus's thread ends with his auto-reply: the rule's mail was refused.
+    out = {mail.recipients[0]: mail.message for mail in summary.sent_mail}
+    assert set(out) == leads | {PEOPLE["me"].address}
+    assert PEOPLE["marcus"].address not in out
+    assert summary.card is not None and summary.card["address"] in leads
+    assert summary.card["outreach"] and summary.card["activities"]
+
+
+def test_mayas_digest_goes_out_once_with_what_happened(
+    summary: DemoSummary, database: Database
+) -> None:
+    from inbox_crm.demo.people import PEOPLE
+    from inbox_crm.digest.models import DigestRecord
+
+    with database.session() as session:
+        [record] = session.scalars(select(DigestRecord)).all()
+    [digest] = [m for m in summary.sent_mail if m.recipients == (PEOPLE["me"].address,)]
+
+    assert record.status == "queued" and record.user == "maya"
+    assert digest.message["Auto-Submitted"] == "auto-generated"
+    assert summary.digest_subject == str(digest.message["Subject"])
+    for section in ("FOLLOW-UPS DUE", "AWAITING YOUR REPLY", "OPEN TICKETS"):
+        assert section in summary.digest_text
+    assert "nudge-quiet-lead: fired 3x" in summary.digest_text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["contacts", "show", "olivia@greenleaf.example"],
+        ["activities", "list", "--due", "overdue"],
+        ["tickets", "list"],
+        ["outbox", "list"],
+        ["rules", "firings", "--limit", "3"],
+        ["digest", "preview", "--user", "maya"],
+        ["status"],
+    ],
+)
+def test_the_commands_to_keep_exploring_work_after_the_demo(
+    summary: DemoSummary, command: list[str]
+) -> None:
+    from inbox_crm.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["--config", str(summary.config_path), *command])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip()

@@ -61,6 +61,8 @@ class Handler:
         self.lock = threading.Lock()
         self.file_to: Callable[[bytes], None] | None = None
         self.sessions = 0
+        # Seconds DATA takes before the server answers: a slow server.
+        self.delay = 0.0
 
     def plan(self, stage: Stage, *replies: str) -> None:
         """Answer the next commands at `stage` with these replies.
@@ -106,6 +108,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         planned = self._next("data")
         if planned == "drop":
             # The whole mail arrived; the client never hears whether we took it.

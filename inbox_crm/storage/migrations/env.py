@@ -5,6 +5,7 @@ from alembic import context
 # Each import registers its package's tables on Base.metadata.
 import inbox_crm.agent.models
 import inbox_crm.contacts.models
+import inbox_crm.digest.models
 import inbox_crm.outreach.models
 import inbox_crm.storage.tracking  # noqa: F401
 from inbox_crm.storage.models import Base

@@ -1,0 +1,1 @@
+"""The daily digest: one summary mail per user, at their local morning."""
