@@ -13,6 +13,7 @@ from inbox_crm.config import UserConfig
 from inbox_crm.digest.models import SKIPPED
 from inbox_crm.digest.period import DigestError, due_day
 from inbox_crm.digest.queue import digest_mailbox, find_user, make_digest, queue_digest
+from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.outreach.flush import Flusher
 from inbox_crm.outreach.models import OutboxRow
 
@@ -136,7 +137,8 @@ def send_command(
 def _send(app: AppContext, user: UserConfig, outbox_id: int, label: str) -> None:
     config = app.config
     mailbox = config.mailbox(digest_mailbox(config, user))
-    flusher = Flusher(app.database, config, mailbox, only={outbox_id})
+    steps = configured_steps(config)
+    flusher = Flusher(app.database, config, mailbox, only={outbox_id}, steps=steps)
     report = asyncio.run(flusher.run())
     with app.database.session() as session:
         row = session.get_one(OutboxRow, outbox_id)

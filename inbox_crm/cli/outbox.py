@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.errors import OutreachError
+from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.outreach import manage
 from inbox_crm.outreach.flush import Flusher
 from inbox_crm.outreach.models import IN_DOUBT, STATUSES, OutboxRow
@@ -173,8 +174,9 @@ def flush_command(app: AppContext, names: tuple[str, ...], limit: int | None) ->
             f"{config.path}: no mailbox has an [mailboxes.NAME.smtp] table"
         )
     failed = False
+    steps = configured_steps(config)
     for mailbox in mailboxes:
-        flusher = Flusher(app.database, config, mailbox, limit=limit)
+        flusher = Flusher(app.database, config, mailbox, limit=limit, steps=steps)
         report = asyncio.run(flusher.run())
         click.echo(report.summary())
         failed = failed or report.error is not None

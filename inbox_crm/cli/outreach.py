@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.outreach.compose import compose, envelope, row_links, row_parts
 from inbox_crm.outreach.flush import Flusher
 from inbox_crm.outreach.models import OutboxRow
@@ -193,7 +194,8 @@ def send_command(
         return
 
     box = sending_mailbox(config, mailbox)
-    flusher = Flusher(app.database, config, box, only={row_id})
+    steps = configured_steps(config)
+    flusher = Flusher(app.database, config, box, only={row_id}, steps=steps)
     report = asyncio.run(flusher.run())
     with app.database.session() as session:
         row = session.get_one(OutboxRow, row_id)

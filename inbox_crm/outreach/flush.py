@@ -12,11 +12,13 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config, MailboxConfig
+from inbox_crm.contacts.linker import Linker
 from inbox_crm.errors import SmtpError
 from inbox_crm.ingest.pipeline import Ingestor, ensure_mailbox
 from inbox_crm.outreach import suppression
@@ -43,6 +45,9 @@ from inbox_crm.outreach.smtp import (
     smtp_secret,
 )
 from inbox_crm.storage.db import Database
+
+if TYPE_CHECKING:
+    from inbox_crm.ingest.steps import Steps
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +103,7 @@ class Flusher:
         *,
         only: Collection[int] | None = None,
         limit: int | None = None,
+        steps: Steps | None = None,
     ) -> None:
         if mailbox.smtp is None:
             raise SmtpError(f"mailbox {mailbox.name!r} has no [smtp] table")
@@ -112,7 +118,10 @@ class Flusher:
             self.mailbox_id = ensure_mailbox(session, mailbox.name).id
         own = (*mailbox.addresses, self.smtp_config.from_address.lower())
         window = timedelta(days=config.sync.thread_window_days)
-        ingestor = Ingestor(self.mailbox_id, own, window)
+        # Sent mail is linked, and seen by the rules as sent, like synced mail.
+        linker = steps.linker if steps else Linker(config.linking, config.own_addresses)
+        observers = steps.observers if steps else ()
+        ingestor = Ingestor(self.mailbox_id, own, window, linker, observers)
         self.outcomes = Outcomes(database, ingestor, self.settings)
         self.rates = RateWindow(self.settings)
         self.report = FlushReport(mailbox.name)

@@ -15,6 +15,7 @@ from inbox_crm.agent.jobs import AgentContext, Job, Watch, every
 from inbox_crm.agent.mailbox import mailbox_lease
 from inbox_crm.config import Config, MailboxConfig
 from inbox_crm.errors import SmtpError
+from inbox_crm.ingest.steps import Steps
 from inbox_crm.outreach.flush import Flusher, FlushReport
 from inbox_crm.storage.db import Database
 
@@ -33,7 +34,9 @@ def outbox_jobs(context: AgentContext) -> Iterator[Job | Watch]:
             continue
         yield Job(
             id=outbox_job_id(mailbox.name),
-            run=OutboxWorker(context.config, context.database, mailbox).run,
+            run=OutboxWorker(
+                context.config, context.database, mailbox, context.steps
+            ).run,
             trigger=every(interval),
             lease=mailbox_lease(mailbox.name),
             description=f"outbox of {mailbox.name} every {interval}s",
@@ -44,22 +47,34 @@ def outbox_jobs(context: AgentContext) -> Iterator[Job | Watch]:
 class OutboxWorker:
     """Flushes the outbox of one mailbox; a failed connection fails the run."""
 
-    def __init__(self, config: Config, database: Database, mailbox: MailboxConfig):
+    def __init__(
+        self,
+        config: Config,
+        database: Database,
+        mailbox: MailboxConfig,
+        steps: Steps | None = None,
+    ) -> None:
         self.config = config
         self.database = database
         self.mailbox = mailbox
+        self.steps = steps
 
     async def run(self) -> None:
-        report = await flush_outbox(self.config, self.database, self.mailbox)
+        report = await flush_outbox(
+            self.config, self.database, self.mailbox, self.steps
+        )
         if report.error is not None:
             raise SmtpError(report.error)
 
 
 async def flush_outbox(
-    config: Config, database: Database, mailbox: MailboxConfig
+    config: Config,
+    database: Database,
+    mailbox: MailboxConfig,
+    steps: Steps | None = None,
 ) -> FlushReport:
     """One flush of the mailbox's outbox, logged when it did something."""
-    report = await Flusher(database, config, mailbox).run()
+    report = await Flusher(database, config, mailbox, steps=steps).run()
     busy = (
         report.sent
         or report.retrying

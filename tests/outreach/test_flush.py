@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from inbox_crm.config import Config
+from inbox_crm.contacts.models import ParticipantLink
 from inbox_crm.outreach import suppression
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.storage.db import Database
-from inbox_crm.storage.models import Message, Thread
+from inbox_crm.storage.models import Message, Participant, Thread
 from tests.mailfactory import make_message
 from tests.outreach.conftest import OWN, flush, get_row, ingest, queue_one
 from tests.servers.smtp import SmtpServer
@@ -40,6 +41,28 @@ def test_due_mail_is_delivered_stored_and_threaded(
         assert stored.message_id == row.message_id
         assert stored.source.raw == mail.content
         assert row.thread_id is not None and stored.thread_id == row.thread_id
+
+
+def test_sent_mail_is_linked_to_its_recipient_in_the_client_history(
+    database: Database, config: Config, smtp_server: SmtpServer
+) -> None:
+    queue_one(database, config)
+
+    flush(database, config)
+
+    with database.session() as session:
+        recipient = session.scalars(
+            select(Participant).where(
+                Participant.role == "to", Participant.address == "ann@client.example"
+            )
+        ).one()
+        link = session.scalars(
+            select(ParticipantLink).where(
+                ParticipantLink.participant_id == recipient.id
+            )
+        ).one()
+        assert link.contact is not None
+        assert link.contact.primary_address == "ann@client.example"
 
 
 def test_a_second_flush_sends_nothing_again(
