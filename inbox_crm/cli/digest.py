@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, date, datetime
 
 import click
 
 from inbox_crm.cli.context import AppContext, pass_app
+from inbox_crm.cli.sending import send_row
 from inbox_crm.config import UserConfig
 from inbox_crm.digest.models import SKIPPED
 from inbox_crm.digest.period import DigestError, due_day
 from inbox_crm.digest.queue import digest_mailbox, find_user, make_digest, queue_digest
-from inbox_crm.ingest.steps import configured_steps
-from inbox_crm.outreach.flush import Flusher
-from inbox_crm.outreach.models import OutboxRow
 
 USER_OPTION = click.option(
     "--user",
@@ -135,22 +132,13 @@ def send_command(
 
 
 def _send(app: AppContext, user: UserConfig, outbox_id: int, label: str) -> None:
-    config = app.config
-    mailbox = config.mailbox(digest_mailbox(config, user))
-    steps = configured_steps(config)
-    flusher = Flusher(app.database, config, mailbox, only={outbox_id}, steps=steps)
-    report = asyncio.run(flusher.run())
-    with app.database.session() as session:
-        row = session.get_one(OutboxRow, outbox_id)
-        status, reason = row.status, row.reason
-    if status == "sent":
+    mailbox = app.config.mailbox(digest_mailbox(app.config, user))
+    sent = send_row(app, mailbox, outbox_id)
+    if sent.status == "sent":
         click.echo(f"{label} sent to {user.email} (outbox {outbox_id})")
         return
-    detail = f": {reason}" if reason else ""
-    if report.error:
-        detail += f" ({report.error})"
-    click.echo(f"{label} is {status} (outbox {outbox_id}){detail}")
-    if status in ("failed", "in_doubt") or report.error:
+    click.echo(f"{label} is {sent.status} (outbox {outbox_id}){sent.detail}")
+    if sent.failed:
         raise SystemExit(1)
 
 

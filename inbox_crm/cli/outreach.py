@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -10,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
-from inbox_crm.ingest.steps import configured_steps
+from inbox_crm.cli.sending import send_row
 from inbox_crm.outreach.compose import compose, envelope, row_links, row_parts
-from inbox_crm.outreach.flush import Flusher
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.outreach.queue import draft_outreach, queue_outreach, sending_mailbox
 from inbox_crm.outreach.templates import template_library
@@ -193,23 +191,15 @@ def send_command(
         click.echo(f"outreach {row_id} to {to} queued for {due:%Y-%m-%d %H:%M} UTC")
         return
 
-    box = sending_mailbox(config, mailbox)
-    steps = configured_steps(config)
-    flusher = Flusher(app.database, config, box, only={row_id}, steps=steps)
-    report = asyncio.run(flusher.run())
-    with app.database.session() as session:
-        row = session.get_one(OutboxRow, row_id)
-        status, reason = row.status, row.reason
-    if status == "sent":
+    sent = send_row(app, sending_mailbox(config, mailbox), row_id)
+    if sent.status == "sent":
         click.echo(f"outreach {row_id} sent to {to}")
         return
-    detail = f": {reason}" if reason else ""
-    if report.error:
-        detail += f" ({report.error})"
-    if status == "queued" and report.deferred:
+    detail = sent.detail
+    if sent.status == "queued" and sent.report.deferred:
         detail = "; held back by the rate limits, `inbox-crm outbox flush` sends it"
-    click.echo(f"outreach {row_id} to {to} is {status}{detail}")
-    if status in ("failed", "in_doubt") or report.error:
+    click.echo(f"outreach {row_id} to {to} is {sent.status}{detail}")
+    if sent.failed:
         raise SystemExit(1)
 
 

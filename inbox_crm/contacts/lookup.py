@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from inbox_crm.contacts.addresses import fold, split
 from inbox_crm.contacts.directory import Directory
@@ -98,11 +98,12 @@ def _load_company_domains(
             directory.add_company(company_id, [domain])
 
 
-def _ids(session: Session, column: object, values: set[T]) -> set[int]:
+def _ids(
+    session: Session, column: InstrumentedAttribute[Any], values: set[T]
+) -> set[int]:
     found: set[int] = set()
     for chunk in _chunks(values):
-        query = select(Contact.id).where(column.in_(chunk))  # type: ignore[attr-defined]
-        found.update(session.scalars(query))
+        found.update(session.scalars(select(Contact.id).where(column.in_(chunk))))
     return found
 
 
