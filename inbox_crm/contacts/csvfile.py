@@ -140,11 +140,26 @@ def _text(path: Path) -> str:
         raise ContactImportError(f"{path}: cannot read: {exc}") from exc
 
 
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:4096].partition("\n")[0], ",;\t")
-    except csv.Error:
+class _Semicolons(csv.excel):
+    delimiter = ";"
+
+
+class _Tabs(csv.excel):
+    delimiter = "\t"
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Spreadsheet CSV (quotes doubled inside quoted cells), by its delimiter.
+
+    Only the delimiter is guessed, from the header line: guessing the quoting
+    from a header without quotes takes a doubled quote in a cell for two.
+    """
+    header = text[:4096].partition("\n")[0]
+    counts = {",": header.count(","), ";": header.count(";"), "\t": header.count("\t")}
+    delimiter = max(counts, key=lambda mark: counts[mark])
+    if counts[delimiter] == 0 or delimiter == ",":
         return csv.excel
+    return _Semicolons if delimiter == ";" else _Tabs
 
 
 def _fields(

@@ -288,3 +288,24 @@ def test_every_command_has_help(command: list[str]) -> None:
 
     assert result.exit_code == 0
     assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_quoted_cells_survive_import_and_every_round_trip(
+    run: Run, tmp_path: Path, delimiter: str
+) -> None:
+    note = 'Met at Formex; prefers "Zoë", said "call me" twice'
+    rows = [["Name", "E-mail", "Notes"], ["Zoë Adler", "zoe@adler.example", note]]
+    first = tmp_path / "first.csv"
+    with first.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, delimiter=delimiter).writerows(rows)
+
+    run("contacts", "import", str(first))
+    for round_trip in range(3):
+        exported = run("export", "contacts", "--format", "csv").stdout
+        again = tmp_path / f"again-{round_trip}.csv"
+        again.write_text(exported, encoding="utf-8")
+        run("contacts", "import", str(again))
+
+    (record,) = lines(run("export", "contacts"))
+    assert record["notes"] == note
