@@ -308,7 +308,7 @@ class Flusher:
         )
 
     def _stop_reason(self, row: OutboxRow) -> str | None:
-        if row.to_address.lower() in self.suppressed:
+        if suppression.key(row.to_address) in self.suppressed:
             return "suppressed since it was queued"
         if row.thread_id is None:
             return None

@@ -5,6 +5,11 @@ failed delivery report whose status is not temporary (4.x.x) and not about
 policy (5.7.x)), and by an unsubscribe request: a reply in an outreach
 thread that says so, or the mail the List-Unsubscribe mailto sends. A
 removed entry stays as history; only a newer bounce or request restores it.
+
+An entry covers every form of its mailbox: "Bob+News@Example.com" and
+"bob@example.com" are one entry, and so are a Gmail address with and
+without dots (see `contacts.addresses.fold`), whatever `fold_plus_tags` says
+for linking: mail someone asked not to get must not reach them by a variant.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from inbox_crm.contacts.addresses import fold
 from inbox_crm.outreach.models import (
     BOUNCED,
     MANUAL,
@@ -28,10 +34,16 @@ from inbox_crm.storage.models import BounceRow, Message, Participant
 log = logging.getLogger(__name__)
 
 
+def key(address: str) -> str:
+    """The form an entry is kept under: the mailbox, whatever the variant."""
+    return fold(address, plus_tags=True)
+
+
 def active(session: Session, address: str) -> Suppression | None:
     """The entry that suppresses `address` now, or None."""
+    forms = {address.lower(), key(address)}
     query = select(Suppression).where(
-        Suppression.address == address.lower(), Suppression.removed_at.is_(None)
+        Suppression.address.in_(forms), Suppression.removed_at.is_(None)
     )
     return session.scalars(query).first()
 
@@ -52,7 +64,7 @@ def suppress(
     outbox_id: int | None = None,
 ) -> Suppression:
     """Suppress `address` (again, if it was removed) and return its entry."""
-    lower = address.lower()
+    lower = key(address)
     entry = session.scalars(
         select(Suppression).where(Suppression.address == lower)
     ).first()
@@ -80,7 +92,7 @@ def unsuppress(session: Session, address: str) -> Suppression | None:
 
 
 def addresses(session: Session) -> frozenset[str]:
-    """Every address suppressed now (lower case)."""
+    """Every address suppressed now, in its `key` form."""
     query = select(Suppression.address).where(Suppression.removed_at.is_(None))
     return frozenset(session.scalars(query))
 
@@ -190,7 +202,7 @@ def _taken_in(session: Session, address: str, message: Message) -> bool:
     message or a later one, or removed by hand after this message was stored.
     """
     entry = session.scalars(
-        select(Suppression).where(Suppression.address == address.lower())
+        select(Suppression).where(Suppression.address == key(address))
     ).first()
     if entry is None:
         return False

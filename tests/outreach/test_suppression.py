@@ -38,6 +38,37 @@ def test_a_suppressed_address_is_refused_until_removed(
     assert get_row(database, queue_one(database, config)).status == "queued"
 
 
+@pytest.mark.parametrize(
+    ("suppressed_as", "mailed_as"),
+    [
+        ("ann@client.example", "Ann Lee <ann+news@client.example>"),
+        ("ann+news@client.example", "Ann Lee <ann@client.example>"),
+        ("a.n.n@googlemail.com", "Ann Lee <ann@gmail.com>"),
+    ],
+)
+def test_every_variant_of_a_suppressed_mailbox_is_refused(
+    database: Database, config: Config, suppressed_as: str, mailed_as: str
+) -> None:
+    with database.session() as session, session.begin():
+        suppression.suppress(session, suppressed_as)
+
+    with pytest.raises(OutreachRefused, match="is suppressed"):
+        queue_one(database, config, to=mailed_as)
+
+
+def test_a_variant_suppressed_after_queueing_is_not_mailed(
+    database: Database, config: Config, smtp_server: SmtpServer
+) -> None:
+    row_id = queue_one(database, config, to="Ann Lee <ann+news@client.example>")
+    with database.session() as session, session.begin():
+        suppression.suppress(session, "ann@client.example")
+
+    flush(database, config)
+
+    assert get_row(database, row_id).status == "cancelled"
+    assert smtp_server.received == []
+
+
 def test_an_address_suppressed_after_queueing_is_not_mailed(
     database: Database, config: Config, smtp_server: SmtpServer
 ) -> None:
