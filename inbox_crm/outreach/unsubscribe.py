@@ -40,6 +40,13 @@ _REQUESTS = frozenset(
         "cancella iscrizione",
     }
 )
+# ... or open the line with, in a sentence ("Stop sending me these, please").
+_REQUEST_OPENINGS = re.compile(
+    r"^(?:please )?(?:unsubscribe|opt[- ]?out|remove me|take me off"
+    r"|stop (?:sending|emailing|e-mailing|mailing|contacting|writing)"
+    r"|(?:do not|don't|dont) (?:email|e-mail|mail|contact|write) me"
+    r"|bitte (?:abmelden|austragen)|keine (?:weiteren )?(?:e-?mails|mails))\b"
+)
 _TOKEN = re.compile(r"\bunsubscribe\s+([A-Za-z0-9_-]{16,64})\b", re.IGNORECASE)
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 
@@ -96,9 +103,10 @@ def request_token(subject: str, text: str) -> str | None:
 
 def is_unsubscribe_request(subject: str, text: str) -> bool:
     """Tell whether a reply asks to be left alone, by its subject or first line."""
-    if _words(normalize_subject(subject)) in _REQUESTS:
-        return True
-    return _words(_first_line(text)) in _REQUESTS
+    return any(
+        words in _REQUESTS or _REQUEST_OPENINGS.match(words)
+        for words in (_words(normalize_subject(subject)), _words(_first_line(text)))
+    )
 
 
 def _first_line(text: str) -> str:

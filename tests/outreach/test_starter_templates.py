@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -73,6 +76,41 @@ def test_first_contact_templates_render_for_a_bare_address(name: str) -> None:
 
     assert mail.text.startswith("Hello there,")
     assert "unsubscribe" in mail.text
+
+
+@pytest.mark.parametrize("name", TemplateLibrary(PACKAGED).names())
+@pytest.mark.parametrize("context", [FULL, BARE], ids=["known", "bare"])
+def test_no_words_run_together_in_any_shipped_template(
+    name: str, context: dict[str, Any]
+) -> None:
+    try:
+        mail = TemplateLibrary(PACKAGED).render(name, context)
+    except TemplateError:
+        pytest.skip(f"{name} needs more than this context")
+    known = _words(_template_text(name)) | _words(_values(context))
+
+    for part in (mail.subject, mail.text, re.sub(r"<[^>]+>", " ", mail.html or "")):
+        assert _words(part) <= known, f"{name}: {sorted(_words(part) - known)}"
+
+
+def _template_text(name: str) -> str:
+    """The source of a template and its partials, literals in tags included."""
+    files = [*(PACKAGED / name).glob("*"), *(PACKAGED / "_partials").glob("*")]
+    return " ".join(path.read_text(encoding="utf-8") for path in files)
+
+
+def _values(value: object) -> str:
+    if isinstance(value, dict):
+        return " ".join(_values(item) for item in value.values())
+    if isinstance(value, list):
+        return " ".join(_values(item) for item in value)
+    if isinstance(value, datetime):
+        return value.strftime("%A %d %B %Y")
+    return "" if value is None else str(value)
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[^\W\d_]+", html.unescape(text)))
 
 
 def test_the_follow_up_needs_a_thread() -> None:
