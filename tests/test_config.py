@@ -315,3 +315,13 @@ def test_a_digest_needs_the_users_address(tmp_path: Path) -> None:
 
     config = load_config(write(tmp_path, GOOD + "[users.tom]\n"))
     assert config.user("tom").digest.enabled is False
+
+
+def test_a_missing_file_of_another_name_is_not_offered_to_init(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "work.toml")
+
+    message = str(caught.value)
+    assert "work.toml" in message
+    assert f"inbox-crm init {tmp_path}`" not in message
+    assert "DIR/inbox-crm.toml" in message

@@ -53,9 +53,15 @@ def config_path(given: str | Path | None) -> Path:
 def load_config(path: Path) -> Config:
     """Read and validate the configuration at `path`."""
     if not path.exists():
+        if path.name == DEFAULT_PATH.name:
+            how = f"create one with `inbox-crm init {path.parent}`"
+        else:
+            how = (
+                f"`inbox-crm init DIR` writes DIR/{DEFAULT_PATH.name}, which you "
+                f"can move to {path}"
+            )
         raise ConfigError(
-            f"{path}: no configuration file here; create one with "
-            f"`inbox-crm init {path.parent}` or pass --config PATH"
+            f"{path}: no configuration file here; {how}, or pass --config PATH"
         )
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
