@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
 from inbox_crm.activities.service import is_reply_mail
+from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.rules.calendars import Calendars
 from inbox_crm.rules.model import Rule
 from inbox_crm.storage.models import Message
@@ -24,13 +25,20 @@ def start_waits(
     mailbox: str,
     calendars: Calendars,
 ) -> list[RuleWait]:
-    """A wait for each no_reply rule this message starts; older ones superseded."""
+    """A wait for each no_reply rule this message starts; older ones superseded.
+
+    Mail the outbox sent for a rule starts no wait of that same rule: a chase
+    that queues another chase would otherwise write to the contact forever.
+    """
     if not is_reply_mail(message):
         return []
+    made_by = _made_by_rule(session, message)
     started = []
     for rule in rules:
         trigger = rule.trigger
         if trigger.kind != "no_reply" or trigger.after != message.direction:
+            continue
+        if rule.id == made_by:
             continue
         assert trigger.within is not None
         calendar = calendars.for_rule(rule.user, mailbox)
@@ -51,6 +59,14 @@ def start_waits(
         started.append(wait)
     session.flush()
     return started
+
+
+def _made_by_rule(session: Session, message: Message) -> str | None:
+    """The rule whose outreach this message is, when the outbox sent it."""
+    if message.direction != "outbound" or message.message_id is None:
+        return None
+    query = select(OutboxRow.rule).where(OutboxRow.message_id == message.message_id)
+    return session.scalar(query.limit(1))
 
 
 def _supersede(session: Session, rule_id: str, message: Message) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.rules.sweep import sweep
 from inbox_crm.storage.tracking import Activity, RuleFiring, RuleWait
 from tests.mailfactory import make_message
@@ -147,6 +148,56 @@ def test_a_second_mail_in_the_thread_restarts_the_clock(world: World) -> None:
     states = [wait.state for wait in world.rows(RuleWait)]
     assert states == ["superseded", "waiting"]
     assert sweep(world.database, world.engine, SENT + timedelta(days=30)).fired == 1
+
+
+def _sent_by_outbox(world: World, message_id: str, rule: str) -> None:
+    """An outbox row, as the outbox leaves it, for mail sent for `rule`."""
+    with world.database.session() as session, session.begin():
+        session.add(
+            OutboxRow(
+                status="sent",
+                mailbox_id=world.store.mailbox_id,
+                template="nudge",
+                rule=rule,
+                to_address="ann@client.example",
+                recipient_domain="client.example",
+                from_address="me@agency.example",
+                subject="Re: Proposal",
+                text="Any news?",
+                message_id=message_id,
+                unsubscribe_token="token",
+            )
+        )
+
+
+def test_mail_a_rule_sent_starts_no_wait_of_that_rule(world: World) -> None:
+    world.contact("Ann Client", "ann@client.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.rule_file("nudge.yaml", FOLLOW_UP.replace("id: chase", "id: nudge"))
+    world.add(outbound(), folder="sent")
+    _sent_by_outbox(world, "nudge@agency.example", rule="nudge")
+
+    world.add(
+        outbound(
+            subject="Re: Proposal",
+            message_id="<nudge@agency.example>",
+            in_reply_to="<proposal@agency.example>",
+            references="<proposal@agency.example>",
+            date=SENT + timedelta(days=2),
+        ),
+        folder="sent",
+    )
+
+    waits = [
+        (wait.rule_id, wait.message_id, wait.state) for wait in world.rows(RuleWait)
+    ]
+    # The rule that wrote the nudge waits on the first mail still; the other
+    # rule restarts its clock from the nudge, as for mail a person sent.
+    assert sorted(waits) == [
+        ("chase", 1, "superseded"),
+        ("chase", 2, "waiting"),
+        ("nudge", 1, "waiting"),
+    ]
 
 
 def test_conditions_are_checked_at_the_deadline(world: World) -> None:
