@@ -209,7 +209,8 @@ def test_a_follow_up_is_made_and_sent_once_the_clock_passes_its_deadline(
     assert mail.message["Subject"] == "Re: Proposal 1"
     assert (row.status, row.message_id) == ("sent", mail.message_id)
     wait_until(lambda: _filed(database, row.id))
-    # The chase, stored as sent mail by now, starts no chase of its own.
+    # The chase, once stored as sent mail, starts no chase of its own.
+    wait_until(lambda: count(database, Message) == 2)
     with database.session() as session:
         [wait] = session.scalars(select(RuleWait)).all()
     assert wait.state == "fired"
