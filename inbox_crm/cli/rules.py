@@ -196,8 +196,9 @@ def sweep_command(app: AppContext) -> None:
     report = sweep(app.database, engine)
     click.echo(
         f"{report.fired} no-reply rules fired, {report.answered} answered in time, "
-        f"{report.missed} without a hit, {report.slots} schedule slots, "
-        f"{report.ticket_events} ticket events, {report.failed} failed"
+        f"{report.bounced} bounced, {report.missed} without a hit, "
+        f"{report.slots} schedule slots, {report.ticket_events} ticket events, "
+        f"{report.failed} failed"
     )
     if report.failed:
         raise SystemExit(1)

@@ -70,3 +70,9 @@ def is_role_address(address: str) -> bool:
     """Tell whether `address` belongs to a function or a machine, not a person."""
     local = address.rpartition("@")[0].lower().partition("+")[0]
     return local in _ROLES or _NO_REPLY.match(local) is not None
+
+
+def is_no_reply_address(address: str) -> bool:
+    """Tell whether `address` says it reads no replies: noreply@, do-not-reply@."""
+    local = address.rpartition("@")[0].lower()
+    return _NO_REPLY.match(local) is not None

@@ -31,7 +31,7 @@ from inbox_crm.rules.history import (
 )
 from inbox_crm.rules.model import Rule, RuleSet
 from inbox_crm.rules.outreach import NoOutreach, OutreachQueue
-from inbox_crm.rules.waits import answer_waits, start_waits
+from inbox_crm.rules.waits import answer_waits, end_bounced_waits, start_waits
 from inbox_crm.storage.models import Mailbox, Message
 from inbox_crm.storage.tracking import RuleFiring, RuleMark, Ticket, TicketEvent
 from inbox_crm.tickets.service import Tickets
@@ -87,6 +87,7 @@ class RulesEngine:
         if message.quarantined:
             return
         answer_waits(session, message)
+        end_bounced_waits(session, message)
         close_answered(session, message)
         Tickets(session, self.config.tickets.prefix).join(message)
         if self.config.rules.enabled and (force or message.date >= self.start(session)):

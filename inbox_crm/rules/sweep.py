@@ -1,5 +1,8 @@
 """The periodic job: no-reply deadlines, schedule slots and pending ticket events.
 
+A wait whose mail bounced for every recipient (the bounce stored after
+the deadline, say) or went only to no-reply addresses ends without firing.
+
 Each unit (one wait, one slot) runs in its own transaction, and a failure is
 logged with its traceback and the sweep goes on. Run it as often as you
 like: what has fired is recorded, so nothing fires twice.
@@ -22,6 +25,7 @@ from inbox_crm.rules.facts import Facts
 from inbox_crm.rules.model import Rule
 from inbox_crm.rules.waits import has_answer
 from inbox_crm.storage.db import Database
+from inbox_crm.storage.delivery import unanswerable
 from inbox_crm.storage.models import Message
 from inbox_crm.storage.tracking import RuleMark, RuleWait
 
@@ -36,6 +40,7 @@ class SweepReport:
 
     fired: int = 0
     answered: int = 0
+    bounced: int = 0
     missed: int = 0
     slots: int = 0
     ticket_events: int = 0
@@ -58,10 +63,11 @@ def sweep(
     busy = any(vars(report).values())
     log.log(
         logging.INFO if busy else logging.DEBUG,
-        "sweep: %s fired, %s answered, %s without a hit, %s schedule slots, "
-        "%s ticket events, %s failed",
+        "sweep: %s fired, %s answered, %s bounced, %s without a hit, "
+        "%s schedule slots, %s ticket events, %s failed",
         report.fired,
         report.answered,
+        report.bounced,
         report.missed,
         report.slots,
         report.ticket_events,
@@ -113,6 +119,15 @@ def _one_wait(
     if has_answer(session, anchor):
         wait.state = "answered"
         report.answered += 1
+        return
+    reason = unanswerable(session, anchor)
+    if reason == "bounced":
+        wait.state = "bounced"
+        report.bounced += 1
+        return
+    if reason is not None:
+        # Mail to no-reply addresses only was never worth a wait.
+        wait.state = "dropped"
         return
     outcomes = engine.evaluate_stored(session, anchor, "no_reply", wait.due_at, (rule,))
     hit = any(outcome.hit for outcome in outcomes)

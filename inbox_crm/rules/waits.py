@@ -1,4 +1,8 @@
-"""No-reply triggers: waiting on a message until its deadline, or its answer."""
+"""No-reply triggers: waiting on a message until its deadline, or its answer.
+
+Sent mail that cannot be answered starts no wait, and a bounce that arrives
+later ends the waits of the mail it reports on (state "bounced").
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,13 @@ from inbox_crm.activities.service import is_reply_mail
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.rules.calendars import Calendars
 from inbox_crm.rules.model import Rule
-from inbox_crm.storage.models import Message
+from inbox_crm.storage.delivery import (
+    CLOCK_SKEW,
+    RECIPIENT_ROLES,
+    RETRIES,
+    unanswerable,
+)
+from inbox_crm.storage.models import BounceRow, Message, Participant
 from inbox_crm.storage.tracking import RuleWait
 
 log = logging.getLogger(__name__)
@@ -29,8 +39,13 @@ def start_waits(
 
     Mail the outbox sent for a rule starts no wait of that same rule: a chase
     that queues another chase would otherwise write to the contact forever.
+    Mail whose every recipient bounced or reads no replies starts none at all.
     """
     if not is_reply_mail(message):
+        return []
+    reason = unanswerable(session, message)
+    if reason is not None:
+        log.info("message %s awaits no reply (%s): no wait", message.id, reason)
         return []
     made_by = _made_by_rule(session, message)
     started = []
@@ -115,6 +130,42 @@ def answer_waits(session: Session, message: Message) -> int:
         wait.resolved_at = datetime.now(UTC)
         log.info("rule %s: message %s answered", wait.rule_id, wait.message_id)
     return len(answered)
+
+
+def end_bounced_waits(session: Session, bounce: Message) -> int:
+    """End the waits on sent mail this bounce leaves with no one to answer."""
+    if bounce.kind != "bounce":
+        return 0
+    failed = select(BounceRow.recipient).where(
+        BounceRow.message_id == bounce.id, BounceRow.action == "failed"
+    )
+    anchor = aliased(Message)
+    query = (
+        select(RuleWait, anchor)
+        .join(anchor, anchor.id == RuleWait.message_id)
+        .where(
+            RuleWait.state == "waiting",
+            anchor.mailbox_id == bounce.mailbox_id,
+            anchor.direction == "outbound",
+            anchor.date >= bounce.date - RETRIES,
+            anchor.date <= bounce.date + CLOCK_SKEW,
+            anchor.id.in_(
+                select(Participant.message_id).where(
+                    Participant.role.in_(RECIPIENT_ROLES),
+                    Participant.address.in_(failed),
+                )
+            ),
+        )
+    )
+    ended = 0
+    for wait, message in session.execute(query).all():
+        if unanswerable(session, message) != "bounced":
+            continue
+        wait.state = "bounced"
+        wait.resolved_at = datetime.now(UTC)
+        ended += 1
+        log.info("rule %s: message %s bounced", wait.rule_id, wait.message_id)
+    return ended
 
 
 def has_answer(session: Session, anchor: Message) -> bool:

@@ -71,7 +71,7 @@ class RuleWait(Base):
     )
     thread_id: Mapped[int | None] = mapped_column(Integer, index=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # waiting, answered, superseded, fired, missed, dropped
+    # waiting, answered, superseded, bounced, fired, missed, dropped
     state: Mapped[str] = mapped_column(String(12), default="waiting")
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from inbox_crm.ingest.pipeline import Ingestor
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.rules.sweep import sweep
 from inbox_crm.storage.tracking import Activity, RuleFiring, RuleWait
-from tests.mailfactory import make_message
+from tests.ingest.store import OWN
+from tests.mailfactory import make_bounce, make_message
 from tests.rules.world import ANN, ME, World
 
 # Thursday 1 October 2026, 15:00 in Berlin (CEST); 3 October is German Unity Day.
@@ -148,6 +152,102 @@ def test_a_second_mail_in_the_thread_restarts_the_clock(world: World) -> None:
     states = [wait.state for wait in world.rows(RuleWait)]
     assert states == ["superseded", "waiting"]
     assert sweep(world.database, world.engine, SENT + timedelta(days=30)).fired == 1
+
+
+TYPO = "Ann Client <ann@clinet.example>"
+
+
+def test_mail_that_bounced_for_every_recipient_ends_its_wait_and_is_not_chased(
+    world: World,
+) -> None:
+    world.contact("Ann Client", "ann@clinet.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(to=TYPO), folder="sent")
+    assert [wait.state for wait in world.rows(RuleWait)] == ["waiting"]
+
+    world.add(make_bounce(date=SENT + timedelta(minutes=1)))
+
+    assert [wait.state for wait in world.rows(RuleWait)] == ["bounced"]
+    report = sweep(world.database, world.engine, SENT + timedelta(days=30))
+    assert report.fired == 0
+    assert world.rows(Activity) == []
+
+
+def test_a_bounce_stored_before_the_sent_copy_means_no_wait(world: World) -> None:
+    world.contact("Ann Client", "ann@clinet.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    # The inbox is often synced before the Sent folder.
+    world.add(make_bounce(date=SENT + timedelta(minutes=1)))
+    world.add(outbound(to=TYPO), folder="sent")
+
+    assert world.rows(RuleWait) == []
+    assert sweep(world.database, world.engine, SENT + timedelta(days=30)).fired == 0
+
+
+def test_the_sweep_fires_no_follow_up_for_mail_whose_bounce_is_stored(
+    world: World,
+) -> None:
+    world.contact("Ann Client", "ann@clinet.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(to=TYPO), folder="sent")
+    # Stored after the deadline and without the rules (as by an older version).
+    world.store.ingestor = Ingestor(world.store.mailbox_id, OWN, timedelta(days=30))
+    world.store.add(make_bounce(date=SENT + timedelta(days=4)))
+
+    report = sweep(world.database, world.engine, SENT + timedelta(days=30))
+
+    assert (report.fired, report.bounced) == (0, 1)
+    assert [wait.state for wait in world.rows(RuleWait)] == ["bounced"]
+    assert world.rows(Activity) == []
+
+
+def test_mail_that_bounced_for_one_of_its_recipients_still_waits(
+    world: World,
+) -> None:
+    world.contact("Ann Client", "ann@clinet.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(to=f"{TYPO}, Bob <bob@client.example>"), folder="sent")
+
+    world.add(make_bounce(date=SENT + timedelta(minutes=1)))
+
+    assert [wait.state for wait in world.rows(RuleWait)] == ["waiting"]
+    assert sweep(world.database, world.engine, SENT + timedelta(days=30)).fired == 1
+
+
+def test_a_bounce_from_weeks_before_the_mail_is_not_about_it(world: World) -> None:
+    world.contact("Ann Client", "ann@clinet.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(
+        make_bounce(about="<older@agency.example>", date=SENT - timedelta(days=20))
+    )
+    world.add(outbound(to=TYPO), folder="sent")
+
+    assert [wait.state for wait in world.rows(RuleWait)] == ["waiting"]
+    assert sweep(world.database, world.engine, SENT + timedelta(days=30)).fired == 1
+
+
+@pytest.mark.parametrize(
+    "address", ["noreply@shop.example", "no-reply@shop.example", "donotreply@x.example"]
+)
+def test_mail_only_to_no_reply_addresses_starts_no_wait(
+    world: World, address: str
+) -> None:
+    world.contact("Shop", address)
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(to=f"Shop <{address}>"), folder="sent")
+
+    assert world.rows(RuleWait) == []
+    assert sweep(world.database, world.engine, SENT + timedelta(days=30)).fired == 0
+
+
+def test_mail_to_a_person_and_a_no_reply_address_waits_for_the_person(
+    world: World,
+) -> None:
+    world.contact("Ann Client", "ann@client.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(to=f"{ANN}, noreply@shop.example"), folder="sent")
+
+    assert [wait.state for wait in world.rows(RuleWait)] == ["waiting"]
 
 
 def _sent_by_outbox(world: World, message_id: str, rule: str) -> None:
