@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from inbox_crm.contacts.models import Company, Contact, ParticipantLink
 from inbox_crm.digest.scope import Scope
+from inbox_crm.storage.delivery import unanswerable_among
 from inbox_crm.storage.models import Message, Participant
 
 # Mail dated this long before the period started still counts as new.
@@ -115,7 +116,8 @@ def _by_company(
 def awaiting(session: Session, scope: Scope) -> dict[str, Any]:
     """Threads whose newest person-written message waits for an answer.
 
-    `ours`: the newest came in (we owe the reply); `theirs`: we wrote last.
+    `ours`: the newest came in (we owe the reply); `theirs`: we wrote last, to
+    someone who can answer (not only bounced or no-reply addresses).
     Each lists the longest-waiting first, with the age of that message.
     """
     end = scope.period.end
@@ -145,12 +147,15 @@ def awaiting(session: Session, scope: Scope) -> dict[str, Any]:
         .where(*person_written)
         .order_by(Message.date, Message.id)
     )
-    sections: dict[str, list[dict[str, Any]]] = {"ours": [], "theirs": []}
-    seen: set[int | None] = set()
+    newest_messages: dict[int | None, Message] = {}
     for message in session.scalars(query):
-        if message.thread_id in seen:
+        newest_messages.setdefault(message.thread_id, message)
+    # Sent mail that bounced, or went to no-reply addresses only, awaits no one.
+    unanswerable = unanswerable_among(session, list(newest_messages.values()))
+    sections: dict[str, list[dict[str, Any]]] = {"ours": [], "theirs": []}
+    for message in newest_messages.values():
+        if message.id in unanswerable:
             continue
-        seen.add(message.thread_id)
         side = "ours" if message.direction == "inbound" else "theirs"
         sections[side].append(_waiting(scope, message))
     return {

@@ -22,7 +22,7 @@ from inbox_crm.storage.tracking import (
     Ticket,
 )
 from tests.digest.conftest import DigestWorld, midnight
-from tests.mailfactory import make_message
+from tests.mailfactory import make_bounce, make_message
 from tests.rules.world import ANN, ME
 
 BOB = "Bob Buyer <bob@other.example>"
@@ -134,6 +134,36 @@ def test_threads_awaiting_a_reply_ours_and_theirs_with_their_age(
     assert theirs["threads"][0]["with"] == "Bob Buyer"
     assert [thread["age"] for thread in ours["threads"]] == ["1 hour", "30 minutes"]
     assert ours["count"] == 2 and theirs["count"] == 1
+
+
+def test_sent_mail_that_bounced_or_went_to_no_reply_addresses_awaits_no_one(
+    world: DigestWorld,
+) -> None:
+    typo = "Ann Client <ann@clinet.example>"
+    world.add(mail(1, sender=ME, to=typo, subject="Typo", ago=3 * HOUR), "sent")
+    world.add(make_bounce(about="<m1@mail.example>", date=now_minus(2 * HOUR)))
+    world.add(mail(2, sender=ME, to="noreply@shop.example", subject="Order"), "sent")
+    both = f"{typo}, {BOB}"
+    world.add(mail(3, sender=ME, to=both, subject="Half", ago=3 * HOUR), "sent")
+    world.add(
+        make_bounce(
+            about="<m3@mail.example>",
+            message_id="<bounce-3@mx.agency.example>",
+            date=now_minus(2 * HOUR),
+        )
+    )
+    world.add(mail(4, sender=ME, to=BOB, subject="Prices", ago=HOUR), "sent")
+
+    _, digest = digest_now(world)
+
+    theirs = digest.content["awaiting_them"]
+    assert [t["subject"] for t in theirs["threads"]] == ["Half", "Prices"]
+    assert theirs["count"] == 2
+    assert digest.content["awaiting_us"]["count"] == 0
+
+
+def now_minus(ago: timedelta) -> datetime:
+    return datetime.now(UTC) - ago
 
 
 def test_follow_ups_due_today_and_overdue_by_the_users_local_day(
