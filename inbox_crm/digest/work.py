@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from inbox_crm.contacts.bounced import only_bounced
 from inbox_crm.contacts.models import Company, Contact, ReviewItem
 from inbox_crm.digest.scope import Scope
 from inbox_crm.storage.tracking import Activity, Notification, RuleFiring, Ticket
@@ -96,7 +97,10 @@ def open_tickets(session: Session, scope: Scope) -> dict[str, Any]:
 
 
 def new_senders(session: Session, scope: Scope) -> dict[str, Any]:
-    """Possible leads: contacts created from mail, and addresses waiting for review."""
+    """Possible leads: contacts created from mail, and addresses waiting for review.
+
+    A contact whose addresses only bounced is left out (see `only_bounced`).
+    """
     start, end = scope.period.start, scope.period.end
     created = session.execute(
         select(Contact, Company.name)
@@ -105,6 +109,8 @@ def new_senders(session: Session, scope: Scope) -> dict[str, Any]:
             Contact.source == "auto",
             Contact.created_at >= start,
             Contact.created_at < end,
+            # A mistyped address that bounced is no new person.
+            ~only_bounced(),
         )
         .order_by(Contact.created_at, Contact.id)
     ).all()

@@ -267,6 +267,42 @@ def test_new_unknown_senders_and_review_candidates_are_possible_leads(
     ]
 
 
+def test_a_contact_made_from_an_address_that_only_bounced_is_no_lead(
+    world: DigestWorld,
+) -> None:
+    world.settings["linking"] = {"create_contacts": "personal"}
+    typo = "Ann Client <ann@clinet.example>"
+    world.add(mail(1, sender=ME, to=typo, subject="Typo", ago=3 * HOUR), "sent")
+    world.add(make_bounce(about="<m1@mail.example>", date=now_minus(2 * HOUR)))
+    world.add(mail(2, sender=ME, to=BOB, subject="Prices", ago=HOUR), "sent")
+
+    _, digest = digest_now(world)
+
+    leads = digest.content["leads"]
+    assert [c["address"] for c in leads["contacts"]] == ["bob@other.example"]
+    assert leads["count"] == 1
+
+
+def test_a_contact_whose_address_bounced_but_who_wrote_to_us_is_a_lead(
+    world: DigestWorld,
+) -> None:
+    world.settings["linking"] = {"create_contacts": "personal"}
+    world.add(mail(1, sender=ME, to=BOB, subject="Prices", ago=3 * HOUR), "sent")
+    world.add(
+        make_bounce(
+            failed=("bob@other.example",),
+            about="<m1@mail.example>",
+            date=now_minus(2 * HOUR),
+        )
+    )
+    world.add(mail(2, sender=BOB, subject="Re: Prices", ago=HOUR))
+
+    _, digest = digest_now(world)
+
+    leads = digest.content["leads"]
+    assert [c["address"] for c in leads["contacts"]] == ["bob@other.example"]
+
+
 def test_what_the_rules_did_and_the_notes_they_left(world: DigestWorld) -> None:
     now = datetime.now(UTC)
     with world.database.session() as session, session.begin():
