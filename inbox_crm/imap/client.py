@@ -40,6 +40,10 @@ LIST_LINE = re.compile(
     rb'^(?:LIST )?\((?P<flags>[^)]*)\) (?:"[^"]*"|NIL) (?P<name>.+)$'
 )
 SEARCH_LINE = re.compile(rb"^(?:SEARCH)?(?P<uids>[\d ]*)$")
+# A mailbox name never ends in " (", so the last parenthesis holds the items.
+STATUS_LINE = re.compile(rb"^(?:STATUS )?(?P<name>.+) \((?P<items>[^()]*)\)$")
+STATUS_ITEM = re.compile(rb"(UIDVALIDITY|UIDNEXT|MESSAGES) (\d+)")
+STATUS_ITEMS = "(UIDVALIDITY UIDNEXT MESSAGES)"
 NUMBER = re.compile(rb"\d+")
 # aioimaplib rescans a FETCH response from its start at each line it reads,
 # so the cost per message grows with the number of messages per command.
@@ -49,20 +53,24 @@ EXISTS_LINE = re.compile(rb"^(\d+) EXISTS")
 
 
 @dataclass(frozen=True)
-class FolderInfo:
-    """A folder as LIST names it, with its flags (\\Sent, \\Noselect, ...)."""
-
-    name: str
-    flags: frozenset[str]
-
-
-@dataclass(frozen=True)
 class FolderStatus:
-    """What SELECT/EXAMINE reports about a folder."""
+    """What SELECT/EXAMINE (or STATUS) reports about a folder."""
 
     uidvalidity: int
     uidnext: int | None
     exists: int
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """A folder as LIST names it, with its flags (\\Sent, \\Noselect, ...).
+
+    `status` is there when the LIST also asked for it (LIST-STATUS).
+    """
+
+    name: str
+    flags: frozenset[str]
+    status: FolderStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -153,14 +161,47 @@ class ImapConnection:
         return response
 
     async def list_folders(self) -> list[FolderInfo]:
-        response = await self.ok(self.client.list('""', "*"), "LIST")
-        folders = []
-        for line in response.lines:
-            match = LIST_LINE.match(bytes(line))
-            if match:
-                flags = frozenset(match["flags"].decode("ascii", "replace").split())
-                folders.append(FolderInfo(_unquote(match["name"]), flags))
-        return folders
+        """Every folder; with each one's status too where the server can.
+
+        A server offering LIST-STATUS (RFC 5819) answers for all folders in
+        this one command, so a poll with nothing new needs no other.
+        """
+        if "LIST-STATUS" not in self.capabilities:
+            response = await self.ok(self.client.list('""', "*"), "LIST")
+            return _folders(response.lines, {})
+        protocol = self.client.protocol
+        returns = f"STATUS {STATUS_ITEMS}"
+        if "SPECIAL-USE" in self.capabilities:
+            returns = f"SPECIAL-USE {returns}"
+        command = aioimaplib.Command(
+            "LIST",
+            protocol.new_tag(),
+            '""',
+            '"*"',
+            f"RETURN ({returns})",
+            loop=protocol.loop,
+        )
+        # aioimaplib hands an untagged STATUS to a pending STATUS command
+        # only: this one is never sent, it collects those of the LIST.
+        statuses = aioimaplib.Command("STATUS", "*", loop=protocol.loop)
+        protocol.pending_async_commands["STATUS"] = statuses
+        try:
+            response = await self.ok(protocol.execute(command), "LIST-STATUS")
+        finally:
+            if protocol.pending_async_commands.get("STATUS") is statuses:
+                del protocol.pending_async_commands["STATUS"]
+        return _folders(response.lines, _statuses(statuses.response.lines))
+
+    async def status(self, folder: str) -> FolderStatus | None:
+        """STATUS of a folder that is not open; None if the server will not say."""
+        self.commands += 1
+        response = await self.guarded(
+            self.client.protocol.simple_command("STATUS", _quote(folder), STATUS_ITEMS),
+            f"STATUS {folder}",
+        )
+        if response.result != "OK":
+            return None
+        return _statuses(response.lines).get(folder)
 
     async def examine(self, folder: str) -> FolderStatus:
         """Open `folder` read-only, so nothing we do can change its flags."""
@@ -311,6 +352,35 @@ def _internaldate(value: bytes) -> datetime | None:
         return parsedate_to_datetime(f"{day} {month} {year} {clock} {zone}")
     except (ValueError, TypeError, IndexError):
         return None
+
+
+def _folders(
+    lines: Iterable[Any], statuses: dict[str, FolderStatus]
+) -> list[FolderInfo]:
+    """The folders of a LIST response, each with its status if one came."""
+    folders = []
+    for line in lines:
+        match = LIST_LINE.match(bytes(line))
+        if match:
+            flags = frozenset(match["flags"].decode("ascii", "replace").split())
+            name = _unquote(match["name"])
+            folders.append(FolderInfo(name, flags, statuses.get(name)))
+    return folders
+
+
+def _statuses(lines: Iterable[Any]) -> dict[str, FolderStatus]:
+    """Untagged STATUS responses by folder; those without UIDVALIDITY left out."""
+    statuses = {}
+    for line in lines:
+        match = STATUS_LINE.match(bytes(line))
+        if match is None:
+            continue
+        items = {key: int(value) for key, value in STATUS_ITEM.findall(match["items"])}
+        if b"UIDVALIDITY" in items:
+            statuses[_unquote(match["name"])] = FolderStatus(
+                items[b"UIDVALIDITY"], items.get(b"UIDNEXT"), items.get(b"MESSAGES", 0)
+            )
+    return statuses
 
 
 def _search_uids(response: Any) -> list[int]:

@@ -6,6 +6,11 @@ cursor advanced in one transaction, in order. While a batch is stored, a
 worker process parses the next one (for a folder of more than one batch).
 A UIDVALIDITY change resynchronises the folder from the start, and
 de-duplication keeps every message stored once.
+
+A folder whose UIDVALIDITY and UIDNEXT are those of the last complete pass is
+not opened at all. Where the server offers LIST-STATUS, the LIST that starts
+a pass brings every folder's status, so a pass with nothing new is that one
+command; elsewhere a STATUS per folder stands in for it.
 """
 
 from __future__ import annotations
@@ -125,10 +130,9 @@ class Poller:
         before = self.commands_sent + self._open_commands()
         try:
             connection = await self._connection()
-            folders = resolve_folders(
-                self.mailbox.folders, await connection.list_folders()
-            )
-            for wanted, name in folders:
+            listed = await connection.list_folders()
+            statuses = {info.name: info.status for info in listed}
+            for wanted, name in resolve_folders(self.mailbox.folders, listed):
                 if self._stopping():
                     report.folders.append(FolderReport(wanted, interrupted=True))
                     continue
@@ -137,7 +141,9 @@ class Poller:
                         FolderReport(wanted, error="no such folder on the server")
                     )
                     continue
-                report.folders.append(await self._folder_with_retries(name))
+                report.folders.append(
+                    await self._folder_with_retries(name, statuses.get(name))
+                )
         finally:
             self.preparer.stop()
             await self.close()
@@ -159,11 +165,17 @@ class Poller:
             self.connection = await connect(self.mailbox, secret, self.sync.timeout)
         return self.connection
 
-    async def _folder_with_retries(self, name: str) -> FolderReport:
+    async def _folder_with_retries(
+        self, name: str, listed: FolderStatus | None
+    ) -> FolderReport:
+        """Sync one folder, unless `listed` (its status from LIST) shows no change."""
         report = FolderReport(name)
         for attempt in range(self.retries + 1):
             try:
-                await self._sync_folder(await self._connection(), name, report)
+                connection = await self._connection()
+                known = listed or await connection.status(name)
+                if known is None or not self._mark_if_unchanged(name, known):
+                    await self._sync_folder(connection, name, report)
                 report.error = None
                 self._record_error(name, None)
                 return report
@@ -189,6 +201,23 @@ class Poller:
         )
         self._record_error(name, report.error)
         return report
+
+    def _mark_if_unchanged(self, name: str, known: FolderStatus) -> bool:
+        """True, with the sync time noted, if the last complete pass saw `known`.
+
+        UIDNEXT grows with every message added, so an equal one means nothing
+        arrived; a folder whose cursor was reset has no UIDNEXT stored.
+        """
+        with self.database.writing() as session, session.begin():
+            folder = ensure_folder(session, self.mailbox_id, name)
+            unchanged = (
+                known.uidnext is not None
+                and folder.uidvalidity == known.uidvalidity
+                and folder.uidnext == known.uidnext
+            )
+            if unchanged:
+                folder.last_sync_at = datetime.now(UTC)
+            return unchanged
 
     async def _sync_folder(
         self, connection: ImapConnection, name: str, report: FolderReport

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from inbox_crm.config import SyncConfig
 from inbox_crm.errors import ImapError
+from inbox_crm.imap.client import FolderInfo, FolderStatus, ImapConnection
 from inbox_crm.imap.poller import Poller, SyncReport
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Folder, Message, MessageLocation
@@ -122,10 +123,24 @@ def test_second_sync_fetches_only_new_mail(
     assert len(stored(database)) == 9
 
 
-def test_idle_poll_fetches_nothing_and_sends_one_command_per_folder(
+def opened_folders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders the poller EXAMINEs from now on, in order."""
+    opened: list[str] = []
+    examine = ImapConnection.examine
+
+    async def noting(connection: ImapConnection, folder: str) -> FolderStatus:
+        opened.append(folder)
+        return await examine(connection, folder)
+
+    monkeypatch.setattr(ImapConnection, "examine", noting)
+    return opened
+
+
+def test_idle_poll_is_one_command_after_login(
     database: Database, account: ImapAccount, sync_config: SyncConfig
 ) -> None:
     account.bulk_load([inbound(n) for n in range(4)])
+    account.append(outbound(1), folder="Sent")
     sync(database, account, sync_config)
     poller = Poller(database, mailbox_config(account), sync_config)
 
@@ -138,9 +153,107 @@ def test_idle_poll_fetches_nothing_and_sends_one_command_per_folder(
     report, commands = asyncio.run(idle_pass())
 
     assert folder_report(report, "INBOX") == (0, 0, 0)
-    # LIST, then one EXAMINE per folder (INBOX and Sent); nothing else.
-    assert commands == 3
-    assert report.commands == 3
+    assert folder_report(report, "Sent") == (0, 0, 0)
+    # One LIST-STATUS answers for every folder; none is opened.
+    assert commands == 1
+    assert report.commands == 1
+
+
+def test_new_mail_in_one_folder_opens_only_that_folder(
+    database: Database,
+    account: ImapAccount,
+    sync_config: SyncConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account.bulk_load([inbound(n) for n in range(4)])
+    account.append(outbound(1), folder="Sent")
+    sync(database, account, sync_config)
+    account.append(outbound(2), folder="Sent")
+    opened = opened_folders(monkeypatch)
+
+    report = sync(database, account, sync_config)
+
+    assert opened == ["Sent"]
+    assert folder_report(report, "INBOX") == (0, 0, 0)
+    assert folder_report(report, "Sent") == (1, 1, 0)
+    assert len(stored(database)) == 6
+
+
+def test_mail_arriving_after_the_folder_list_is_stored_once(
+    database: Database,
+    account: ImapAccount,
+    sync_config: SyncConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account.bulk_load([inbound(n) for n in range(3)])
+    sync(database, account, sync_config)
+    account.append(inbound(400))
+    list_folders = ImapConnection.list_folders
+
+    async def list_then_deliver(connection: ImapConnection) -> list[FolderInfo]:
+        folders = await list_folders(connection)
+        account.append(inbound(401))
+        account.append(outbound(402), folder="Sent")
+        return folders
+
+    monkeypatch.setattr(ImapConnection, "list_folders", list_then_deliver)
+    during = sync(database, account, sync_config)
+    monkeypatch.setattr(ImapConnection, "list_folders", list_folders)
+    after = sync(database, account, sync_config)
+    idle = sync(database, account, sync_config)
+
+    # INBOX had changed: its fetch goes past the listed UIDNEXT. Sent looked
+    # unchanged, so its new mail waits for the next pass.
+    assert folder_report(during, "INBOX") == (2, 2, 0)
+    assert folder_report(during, "Sent") == (0, 0, 0)
+    assert folder_report(after, "INBOX") == (0, 0, 0)
+    assert folder_report(after, "Sent") == (1, 1, 0)
+    assert idle.commands == 1
+    rows = stored(database)
+    assert len(rows) == 6
+    assert [count for _, _, count in rows] == [1] * 6
+
+
+def test_uidvalidity_change_without_new_mail_resyncs_with_no_duplicates(
+    database: Database, account: ImapAccount, sync_config: SyncConfig
+) -> None:
+    account.bulk_load([inbound(n) for n in range(5)])
+    sync(database, account, sync_config)
+    account.change_uidvalidity("INBOX")
+
+    report = sync(database, account, sync_config)
+    idle = sync(database, account, sync_config)
+
+    [inbox] = [f for f in report.folders if f.folder == "INBOX"]
+    assert inbox.resynced
+    assert (inbox.result.stored, inbox.result.duplicates) == (0, 5)
+    assert [count for _, _, count in stored(database)] == [1] * 5
+    assert idle.commands == 1
+
+
+def test_without_list_status_an_idle_poll_is_one_status_per_folder(
+    database: Database,
+    account_without_list_status: ImapAccount,
+    sync_config: SyncConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = account_without_list_status
+    account.bulk_load([inbound(n) for n in range(3)])
+    account.append(outbound(1), folder="Sent")
+    sync(database, account, sync_config)
+    opened = opened_folders(monkeypatch)
+
+    idle = sync(database, account, sync_config)
+    account.append(inbound(500))
+    news = sync(database, account, sync_config)
+
+    # LIST, then STATUS of INBOX and of Sent.
+    assert idle.commands == 3
+    assert folder_report(idle, "INBOX") == (0, 0, 0)
+    assert opened == ["INBOX"]
+    assert folder_report(news, "INBOX") == (1, 1, 0)
+    assert folder_report(news, "Sent") == (0, 0, 0)
+    assert len(stored(database)) == 5
 
 
 def test_forgotten_cursor_resync_stores_nothing_twice(

@@ -178,7 +178,11 @@ class DovecotServer:
 
     host = HOST
 
-    def __init__(self, parent: str | Path | None = None) -> None:
+    def __init__(
+        self, parent: str | Path | None = None, extra_config: str = ""
+    ) -> None:
+        # Settings appended to the config, such as a narrower imap_capability.
+        self.extra_config = extra_config
         self.root = Path(tempfile.mkdtemp(prefix="inbox-crm-dovecot-", dir=parent))
         # The auth process runs as the `dovecot` user and reads the passwd-file here.
         self.root.chmod(0o755)
@@ -475,6 +479,7 @@ class DovecotServer:
                 port=self.port,
                 tls_port=self.tls_port,
             )
+            + self.extra_config
         )
 
     def _spawn(self) -> None:
