@@ -108,7 +108,6 @@ class IdleWatcher:
                 return False
             folder = await self._folder(connection)
             status = await connection.examine(folder)
-            log.info("mailbox %s: watching %s with IDLE", self.mailbox.name, folder)
             if self.sessions:
                 self.on_news("reconnect")
             self.sessions += 1
@@ -134,8 +133,10 @@ class IdleWatcher:
         self, connection: ImapConnection, folder: str, status: FolderStatus
     ) -> None:
         uidnext = status.uidnext
+        first = True
         while not self.stopping.is_set():
-            await self._idle(connection, folder)
+            await self._idle(connection, folder, first)
+            first = False
             if self.stopping.is_set():
                 return
             # Re-opening the folder proves the connection alive, and shows mail
@@ -145,12 +146,18 @@ class IdleWatcher:
                 uidnext = status.uidnext
                 self.on_news("renewal")
 
-    async def _idle(self, connection: ImapConnection, folder: str) -> None:
+    async def _idle(
+        self, connection: ImapConnection, folder: str, first: bool = False
+    ) -> None:
         """One IDLE command, ended at the renewal time or on stop."""
         client = connection.client
         renewal = float(self.agent.idle_renewal)
         # aioimaplib's own end-of-IDLE signal is set past ours: we end it first.
         idle = await connection.guarded(client.idle_start(renewal * 2), "IDLE")
+        # Said once the server has taken the IDLE: from here on, new mail is
+        # pushed (mail that came since the EXAMINE is pushed at IDLE's start).
+        if first:
+            log.info("mailbox %s: watching %s with IDLE", self.mailbox.name, folder)
         log.debug("mailbox %s: IDLE on %s", self.mailbox.name, folder)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + renewal
