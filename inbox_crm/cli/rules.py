@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.export import iso_utc
+from inbox_crm.logs import report_error
 from inbox_crm.rules.dryrun import Verdict, dry_run, facts_from_file
 from inbox_crm.rules.history import message_event_facts
 from inbox_crm.rules.hook import configured_engine
@@ -149,8 +150,12 @@ def test_command(
         session.rollback()
     if output_format == "json":
         print_json_lines(verdict.record() for verdict in verdicts)
-        return
-    _print_verdicts(verdicts)
+    else:
+        _print_verdicts(verdicts)
+    failed = [verdict.rule.id for verdict in verdicts if verdict.status == "error"]
+    if failed:
+        report_error(f"rules that could not be tried: {', '.join(failed)}")
+        raise SystemExit(1)
 
 
 def _print_verdicts(verdicts: list[Verdict]) -> None:

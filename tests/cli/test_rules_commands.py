@@ -226,3 +226,29 @@ def test_sweep_runs_once_and_reports(home: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "0 no-reply rules fired" in result.stdout
+
+
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_a_dry_run_that_reports_an_error_exits_non_zero(
+    home: Path, output_format: str
+) -> None:
+    (home / "rules" / "a-first.yaml").write_text(
+        "rules:\n  - id: past-the-end\n    description: x\n"
+        "    trigger: message_received\n    actions:\n"
+        "      - activity: {title: 'Call {{ message.to[5] }}'}\n",
+        encoding="utf-8",
+    )
+    message = str(EML / "support-request.eml")
+
+    result = run(home, "rules", "test", "--message", message, "--format", output_format)
+
+    assert result.exit_code == 1
+    assert "rules that could not be tried: past-the-end" in result.stderr
+    if output_format == "json":
+        verdicts = {r["rule"]: r["verdict"] for r in lines(result)}
+        assert verdicts["past-the-end"] == "error"
+        assert verdicts["support-ticket"] == "hit"
+    else:
+        assert "past-the-end: ERROR" in result.stdout
+    clean = run(home, "rules", "test", "support-ticket", "--message", message)
+    assert clean.exit_code == 0, clean.output
