@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import (
-    StrictUndefined,
     Template,
     TemplateError,
     TemplateSyntaxError,
+    Undefined,
     meta,
     nodes,
 )
@@ -48,7 +48,53 @@ KNOWN_FIELDS = tuple(
 )
 
 
-_ENVIRONMENT = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+class OptionalUndefined(Undefined):
+    """Strict, except that a known field of an absent value renders empty.
+
+    Names and fields are checked when the rules load, so `contact.name` for a
+    sender who is no contact is a value that is not there, not a typo; any
+    other undefined value (a missing custom field, say) fails the firing.
+    """
+
+    __slots__ = ()
+
+    def _absent(self) -> bool:
+        return self._undefined_obj is None
+
+    def __str__(self) -> str:
+        if self._absent():
+            return ""
+        return self._fail_with_undefined_error()
+
+    def __bool__(self) -> bool:
+        if self._absent():
+            return False
+        return self._fail_with_undefined_error()
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._absent():
+            return iter(())
+        return self._fail_with_undefined_error()
+
+    def __len__(self) -> int:
+        if self._absent():
+            return 0
+        return self._fail_with_undefined_error()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._absent() and not name.startswith("__"):
+            return self
+        return super().__getattr__(name)
+
+
+def _empty_for_none(value: Any) -> Any:
+    """A known value that is not set (a contact without owner) prints as nothing."""
+    return "" if value is None else value
+
+
+_ENVIRONMENT = SandboxedEnvironment(
+    undefined=OptionalUndefined, finalize=_empty_for_none, autoescape=False
+)
 
 
 class TextError(Exception):

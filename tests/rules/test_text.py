@@ -14,7 +14,7 @@ from inbox_crm.config.model import BusinessConfig
 from inbox_crm.rules.facts import Facts, MatchFacts, MessageFacts, Party, TicketFacts
 from inbox_crm.rules.planner import template_context
 from inbox_crm.rules.problems import Invalid
-from inbox_crm.rules.text import VARIABLES, compile_text
+from inbox_crm.rules.text import VARIABLES, TextError, compile_text
 from tests.rules.test_loader import one_rule, problems, write
 
 MOMENT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
@@ -125,3 +125,34 @@ def test_rules_check_names_file_line_and_fix_for_each_text(
 
     assert (problem.path, problem.line, problem.rule) == (path, 6, "r1")
     assert "unknown field contact.nmae (did you mean contact.name?)" in str(problem)
+
+
+def render(source: str, facts: Facts) -> str:
+    rule: Any = SimpleNamespace(id="r1", description="d")
+    return compile_text(source, 1, "activity.title").render(
+        template_context(rule, facts)
+    )
+
+
+def test_a_known_value_that_is_not_set_renders_empty_not_none() -> None:
+    facts = full_facts()
+
+    assert render("Owner: [{{ contact.owner }}]", facts) == "Owner: []"
+    assert render("[{{ ticket.assignee }}]", facts) == "[]"
+
+
+def test_the_fields_of_an_absent_part_render_empty() -> None:
+    facts = full_facts()
+    facts.contact = facts.company = facts.ticket = None
+
+    assert render("Call {{ contact.name }}!", facts) == "Call !"
+    assert render("{{ company.tags | join(', ') }}|{{ ticket.number }}", facts) == "|"
+    assert render("{% if contact.name %}a{% else %}b{% endif %}", facts) == "b"
+    assert render("{{ contact.name | default('there') }}", facts) == "there"
+
+
+def test_a_value_that_is_not_known_fails_the_firing() -> None:
+    with pytest.raises(TextError) as caught:
+        render("{{ contact.fields.region }}", full_facts())
+
+    assert "has no attribute 'region'" in str(caught.value)
