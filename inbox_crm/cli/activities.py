@@ -19,6 +19,7 @@ from inbox_crm.contacts.find import find_contact
 from inbox_crm.export import iso_utc
 from inbox_crm.rules.calendars import Calendars
 from inbox_crm.storage.tracking import Activity, Notification
+from inbox_crm.wording import counted
 
 USER_OPTION = click.option(
     "--user",
@@ -278,4 +279,4 @@ def export_activities(app: AppContext) -> None:
             activity_record(session, activity, prefix)
             for activity in session.scalars(query)
         )
-    click.echo(f"{count} activities exported", err=True)
+    click.echo(f"{counted(count, 'activity')} exported", err=True)

@@ -24,6 +24,7 @@ from inbox_crm.rules.problems import RuleSetError
 from inbox_crm.rules.sweep import sweep
 from inbox_crm.storage.models import Mailbox, Message
 from inbox_crm.storage.tracking import RuleFiring
+from inbox_crm.wording import counted
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -79,7 +80,8 @@ def check_command(app: AppContext, output_format: str) -> None:
     Console().print(table)
     disabled = f", {len(rules.disabled)} disabled" if rules.disabled else ""
     click.echo(
-        f"{len(rules.rules)} rules in {len(rules.files)} files are valid{disabled}"
+        f"{counted(len(rules.rules), 'rule')} in "
+        f"{counted(len(rules.files), 'file')} valid{disabled}"
     )
 
 
@@ -200,9 +202,10 @@ def sweep_command(app: AppContext) -> None:
     engine = configured_engine(app.config)
     report = sweep(app.database, engine)
     click.echo(
-        f"{report.fired} no-reply rules fired, {report.answered} answered in time, "
-        f"{report.missed} without a hit, {report.slots} schedule slots, "
-        f"{report.ticket_events} ticket events, {report.failed} failed"
+        f"{counted(report.fired, 'no-reply rule')} fired, "
+        f"{report.answered} answered in time, {report.missed} without a hit, "
+        f"{counted(report.slots, 'schedule slot')}, "
+        f"{counted(report.ticket_events, 'ticket event')}, {report.failed} failed"
     )
     if report.failed:
         raise SystemExit(1)
@@ -236,7 +239,8 @@ def run_command(app: AppContext, since: datetime, mailbox: str | None) -> None:
             engine.on_message(session, session.get_one(Message, message_id), force=True)
     report = sweep(app.database, engine)
     click.echo(
-        f"{len(ids)} messages evaluated; {report.fired} no-reply rules fired after"
+        f"{counted(len(ids), 'message')} evaluated; "
+        f"{counted(report.fired, 'no-reply rule')} fired after"
     )
 
 

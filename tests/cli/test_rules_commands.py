@@ -252,3 +252,25 @@ def test_a_dry_run_that_reports_an_error_exits_non_zero(
         assert "past-the-end: ERROR" in result.stdout
     clean = run(home, "rules", "test", "support-ticket", "--message", message)
     assert clean.exit_code == 0, clean.output
+
+
+def test_counts_of_one_and_articles_before_vowels_read_as_english(
+    home: Path,
+) -> None:
+    for path in (home / "rules").glob("*.yaml"):
+        path.unlink()
+    (home / "rules" / "urgent.yaml").write_text(
+        "rules:\n  - id: urgent\n    description: x\n"
+        "    trigger: message_received\n    actions:\n"
+        "      - ticket: {priority: urgent}\n",
+        encoding="utf-8",
+    )
+    run(home, "activities", "add", "--title", "Call Ann")
+
+    checked = run(home, "rules", "check")
+    tried = run(home, "rules", "test", "--message", str(EML / "support-request.eml"))
+    exported = run(home, "export", "activities")
+
+    assert "1 rule in 1 file valid" in checked.stdout
+    assert "would open an urgent ticket 'Printer on fire'" in tried.stdout
+    assert "1 activity exported" in exported.stderr
