@@ -10,6 +10,7 @@
      ├── ImportSourceError  a file given to `inbox-crm import` cannot be read
      ├── ContactError       a contact, company or link request cannot be done
      │    └── ContactImportError  a contacts file has a bad row (nothing imported)
+     ├── ActivityError      an activity cannot be added or snoozed as asked
      ├── TemplateError      a template is missing, malformed or uses an undefined value
      ├── OutreachError      an outreach cannot be queued or changed as asked
      │    └── OutreachRefused  the recipient must not get it (suppressed, role, ...)
@@ -57,6 +58,10 @@ class ContactError(InboxCrmError):
 
 class ContactImportError(ContactError):
     """A contacts file cannot be read, or one of its rows is bad."""
+
+
+class ActivityError(InboxCrmError):
+    """An activity has no title, or cannot be snoozed (done, or to a past time)."""
 
 
 class TemplateError(InboxCrmError):

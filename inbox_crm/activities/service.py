@@ -8,12 +8,45 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from inbox_crm.contacts.models import Contact
+from inbox_crm.errors import ActivityError
 from inbox_crm.storage.models import Message
 from inbox_crm.storage.tracking import Activity
 
 log = logging.getLogger(__name__)
 
 KINDS = ("follow_up", "task", "call", "note")
+TITLE_LIMIT = 2000
+
+
+def add_activity(
+    session: Session,
+    *,
+    kind: str,
+    title: str,
+    due_at: datetime | None = None,
+    assignee: str | None = None,
+    contact: Contact | None = None,
+) -> Activity:
+    """A hand-made activity; one about a contact is about its company too."""
+    title = title.strip()
+    if not title:
+        raise ActivityError("an activity needs a title that says what to do")
+    if kind not in KINDS:
+        raise ActivityError(f"no activity kind {kind!r} (known: {', '.join(KINDS)})")
+
+    activity = Activity(
+        kind=kind,
+        title=title[:TITLE_LIMIT],
+        due_at=due_at,
+        assignee=assignee,
+        contact_id=contact.id if contact else None,
+        company_id=contact.company_id if contact else None,
+    )
+    session.add(activity)
+    session.flush()
+    log.info("activity %s added by hand", activity.id)
+    return activity
 
 
 def is_reply_mail(message: Message) -> bool:
@@ -50,8 +83,20 @@ def finish(activity: Activity, reason: str) -> None:
     activity.done_reason = reason
 
 
-def snooze(activity: Activity, until: datetime) -> None:
-    """Move an open activity's due time to `until`."""
+def snooze(activity: Activity, until: datetime, now: datetime) -> None:
+    """Move an open activity's due time to `until`, which must be after `now`."""
+    if activity.status != "open":
+        raise ActivityError(
+            f"activity {activity.id} is {activity.status}, so there is nothing to "
+            f"snooze (open it again first: `inbox-crm activities done --undo "
+            f"{activity.id}`)"
+        )
+    if until <= now:
+        raise ActivityError(
+            f"activity {activity.id} cannot be snoozed to "
+            f"{until:%Y-%m-%d %H:%M %Z}: that time has passed; give a later one"
+        )
+
     activity.due_at = until
     activity.snoozes += 1
 

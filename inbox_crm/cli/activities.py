@@ -11,12 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox_crm.activities.records import DUE_WINDOWS, activities_query, activity_record
-from inbox_crm.activities.service import KINDS, finish, reopen, snooze
+from inbox_crm.activities.service import KINDS, add_activity, finish, reopen, snooze
 from inbox_crm.businesstime.durations import Duration, DurationError, parse_duration
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.config import Config
+from inbox_crm.contacts.find import find_contact
 from inbox_crm.export import iso_utc
 from inbox_crm.rules.calendars import Calendars
 from inbox_crm.storage.tracking import Activity, Notification
+from inbox_crm.wording import counted
 
 USER_OPTION = click.option(
     "--user",
@@ -54,6 +57,8 @@ def list_command(
 
     The week is today and the six days after it, in the user's timezone.
     """
+    _check_user(app.config, "--assignee", assignee)
+    _check_user(app.config, "--user", user)
     calendar = Calendars(app.config).for_user(user or assignee)
     query = activities_query(
         status=status,
@@ -95,7 +100,12 @@ def list_command(
     "--due", "due_in", metavar="DURATION", help='From now, e.g. "2 business days".'
 )
 @click.option("--assignee", metavar="USER", help="Who does it.")
-@click.option("--contact", "contact_id", type=int, help="The contact it is about.")
+@click.option(
+    "--contact",
+    "contact_ref",
+    metavar="CONTACT",
+    help="The contact it is about (id or address); its company is noted too.",
+)
 @pass_app
 def add_command(
     app: AppContext,
@@ -103,23 +113,22 @@ def add_command(
     kind: str,
     due_in: str | None,
     assignee: str | None,
-    contact_id: int | None,
+    contact_ref: str | None,
 ) -> None:
     """Add an activity by hand (a call to make, a note)."""
-    if assignee is not None:
-        app.config.user(assignee)
+    _check_user(app.config, "--assignee", assignee)
     calendar = Calendars(app.config).for_user(assignee)
     due_at = calendar.add(datetime.now(UTC), _duration(due_in)) if due_in else None
     with app.database.session() as session, session.begin():
-        activity = Activity(
+        contact = find_contact(session, contact_ref) if contact_ref else None
+        activity = add_activity(
+            session,
             kind=kind,
             title=title,
             due_at=due_at,
             assignee=assignee,
-            contact_id=contact_id,
+            contact=contact,
         )
-        session.add(activity)
-        session.flush()
         click.echo(f"activity {activity.id} added")
 
 
@@ -161,6 +170,8 @@ def snooze_command(
     """Move an open activity's due time later."""
     if (for_ is None) == (until is None):
         raise click.UsageError("give exactly one of --for DURATION or --until DAY")
+    _check_user(app.config, "--user", user)
+    now = datetime.now(UTC)
     with app.database.session() as session, session.begin():
         activity = _activity(session, activity_id)
         calendar = Calendars(app.config).for_user(user or activity.assignee)
@@ -168,10 +179,11 @@ def snooze_command(
             clock = until.time() if (until.hour or until.minute) else calendar.start
             moment = calendar.at(until.date(), clock)
         else:
-            start = max(activity.due_at or datetime.now(UTC), datetime.now(UTC))
+            start = max(activity.due_at or now, now)
             moment = calendar.add(start, _duration(for_ or ""))
-        snooze(activity, moment)
+        # Local time, so that a refusal names the time as the user gave it.
         local = calendar.local(moment)
+        snooze(activity, local, now)
         click.echo(f"activity {activity_id} is due {local:%Y-%m-%d %H:%M %Z}")
 
 
@@ -180,6 +192,18 @@ def _activity(session: Session, activity_id: int) -> Activity:
     if activity is None:
         raise click.UsageError(f"no activity {activity_id}")
     return activity
+
+
+def _check_user(config: Config, option: str, name: str | None) -> None:
+    """Refuse a user name that is not one of the configured [users.NAME]."""
+    if name is None or name in config.users:
+        return
+    known = ", ".join(sorted(config.users)) or "none yet"
+    raise click.BadParameter(
+        f"no user named {name!r} (configured: {known}); users are the "
+        f"[users.NAME] tables of {config.path}",
+        param_hint=option,
+    )
 
 
 def _duration(text: str) -> Duration:
@@ -208,6 +232,7 @@ def notifications_list(
     output_format: str,
 ) -> None:
     """Unread notifications, oldest first."""
+    _check_user(app.config, "--user", user)
     query = select(Notification).order_by(Notification.id)
     if user:
         query = query.where(Notification.user == user)
@@ -254,4 +279,4 @@ def export_activities(app: AppContext) -> None:
             activity_record(session, activity, prefix)
             for activity in session.scalars(query)
         )
-    click.echo(f"{count} activities exported", err=True)
+    click.echo(f"{counted(count, 'activity')} exported", err=True)

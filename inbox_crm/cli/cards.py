@@ -9,6 +9,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from inbox_crm.wording import counted
+
 AWAITING_SHOWN = 5
 
 
@@ -25,7 +27,9 @@ def print_card(card: dict[str, Any], output_format: str) -> None:
     console.print(f"  {'last outbound':<14}{_when(card['last_outbound'])}")
     waiting = card["awaiting_reply"]
     if waiting:
-        console.print(f"[bold]Awaiting your reply[/bold] ({len(waiting)} threads)")
+        console.print(
+            f"[bold]Awaiting your reply[/bold] ({counted(len(waiting), 'thread')})"
+        )
         for entry in waiting[:AWAITING_SHOWN]:
             console.print(f"  {_when(entry)}")
         if len(waiting) > AWAITING_SHOWN:

@@ -23,6 +23,7 @@ from inbox_crm.contacts.export import (
 from inbox_crm.contacts.find import find_company
 from inbox_crm.contacts.linker import Linker
 from inbox_crm.contacts.models import Company
+from inbox_crm.wording import counted
 
 
 @click.group("companies")
@@ -112,7 +113,11 @@ def edit_command(
             linker = Linker(config.linking, config.own_addresses)
             linked = linker.relink(session).linked
         line = f"company {company.id} ({company.name}) saved"
-    click.echo(f"{line}; {linked} message links back-filled" if add_domains else line)
+    click.echo(
+        f"{line}; {counted(linked, 'message link')} back-filled"
+        if add_domains
+        else line
+    )
 
 
 @click.command("companies")
@@ -130,4 +135,4 @@ def export_companies(app: AppContext, output_format: str) -> None:
             count = write_companies_csv(companies, sys.stdout)
         else:
             count = print_json_lines(company_record(c) for c in companies)
-    click.echo(f"{count} companies exported", err=True)
+    click.echo(f"{counted(count, 'company')} exported", err=True)

@@ -29,6 +29,7 @@ from inbox_crm.contacts.models import Contact, ParticipantLink
 from inbox_crm.contacts.records import ContactRecord
 from inbox_crm.contacts.vcard import read_vcards
 from inbox_crm.storage.models import Participant
+from inbox_crm.wording import counted
 
 EXPORT_FORMAT = click.option(
     "--format",
@@ -72,9 +73,10 @@ def import_command(app: AppContext, path: Path, mappings: tuple[str, ...]) -> No
     with app.database.session() as session, session.begin():
         result = import_records(session, records, path, linker)
     click.echo(
-        f"{path}: {result.created} contacts new, {result.updated} updated, "
-        f"{result.merged} merged, {result.companies_created} companies new, "
-        f"{result.links.linked} message links back-filled"
+        f"{path}: {counted(result.created, 'new contact')}, "
+        f"{result.updated} updated, {result.merged} merged, "
+        f"{counted(result.companies_created, 'new company')}, "
+        f"{counted(result.links.linked, 'message link')} back-filled"
     )
 
 
@@ -220,7 +222,7 @@ def relink_command(app: AppContext, everything: bool) -> None:
         result = linker.relink(session, only_unlinked=not everything)
     methods = ", ".join(f"{m} {n}" for m, n in sorted(result.methods.items()))
     click.echo(
-        f"{result.linked} participants linked ({methods or 'none'}), "
+        f"{counted(result.linked, 'participant')} linked ({methods or 'none'}), "
         f"{result.reviews_queued} queued for review"
     )
 
@@ -241,7 +243,7 @@ def export_contacts(app: AppContext, output_format: str) -> None:
             count = write_contacts_csv(contacts, sys.stdout)
         else:
             count = print_json_lines(contact_record(c) for c in contacts)
-    click.echo(f"{count} contacts exported", err=True)
+    click.echo(f"{counted(count, 'contact')} exported", err=True)
 
 
 def _read(path: Path, mapping: dict[str, str]) -> list[ContactRecord]:

@@ -19,6 +19,7 @@ from rich.table import Table
 from inbox_crm.cli.cards import print_card
 from inbox_crm.demo.run import DEFAULT_DIRECTORY, run_demo
 from inbox_crm.demo.summary import DemoSummary
+from inbox_crm.wording import counted
 
 DIRECTION_LABELS = {"inbound": "Received", "outbound": "Sent by Maya"}
 KIND_LABELS = {
@@ -57,10 +58,11 @@ def demo_command(directory: Path) -> None:
 
 def print_summary(console: Console, summary: DemoSummary, directory: Path) -> None:
     """The closing report: counts, examples, files and what to try next."""
+    copies = counted(summary.loaded - summary.stored, "was a copy", "were copies")
     console.print(
         f"\n[bold]Demo finished in {summary.seconds:.1f}s:[/] "
-        f"{summary.stored} messages stored from {summary.loaded} in INBOX and "
-        f"Sent ({summary.loaded - summary.stored} were copies of a stored message)."
+        f"{counted(summary.stored, 'message')} stored from {summary.loaded} in "
+        f"INBOX and Sent ({copies} of a stored message)."
     )
     for error in summary.errors:
         console.print(f"[yellow]warning:[/] {error}")

@@ -19,6 +19,7 @@ from inbox_crm.contacts.manual import (
     unlink_address,
 )
 from inbox_crm.export import iso_utc
+from inbox_crm.wording import counted
 
 TARGET_HELP = "TARGET is an address, or a message id (see `inbox-crm messages list`)."
 
@@ -56,7 +57,7 @@ def link_command(
         else:
             ids = _participants(app, session, target, participant)
             count = set_manual(session, ids, person, organisation)
-    click.echo(f"{count} participants linked by hand")
+    click.echo(f"{counted(count, 'participant')} linked by hand")
 
 
 @click.command("unlink")
@@ -78,7 +79,7 @@ def unlink_command(app: AppContext, target: str, participant: str | None) -> Non
         else:
             ids = _participants(app, session, target, participant)
             count = set_manual(session, ids, None, None)
-    click.echo(f"{count} participants unlinked by hand")
+    click.echo(f"{counted(count, 'participant')} unlinked by hand")
 
 
 link_command.help = (link_command.help or "") + "\n\n" + TARGET_HELP
@@ -149,7 +150,7 @@ def review_accept(app: AppContext, item_id: int) -> None:
     with app.database.session() as session, session.begin():
         item, linked = review.accept(session, item_id)
         message = f"{item.address} is now contact {item.contact_id}"
-    click.echo(f"{message}: {linked} participants linked")
+    click.echo(f"{message}: {counted(linked, 'participant')} linked")
 
 
 @review_group.command("reject")
@@ -185,8 +186,10 @@ def ignore_add(app: AppContext, value: str, purge: bool) -> None:
         if purge:
             purged = ignore.purge(session, value)
             line += (
-                f"; purged {purged.messages} messages, {purged.contacts} contacts, "
-                f"{purged.companies} companies, {purged.links} links"
+                f"; purged {counted(purged.messages, 'message')}, "
+                f"{counted(purged.contacts, 'contact')}, "
+                f"{counted(purged.companies, 'company')}, "
+                f"{counted(purged.links, 'link')}"
             )
     click.echo(line)
 

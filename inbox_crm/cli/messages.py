@@ -18,6 +18,7 @@ from inbox_crm.contacts.export import links_of
 from inbox_crm.export import message_details, message_record
 from inbox_crm.storage.models import Message
 from inbox_crm.storage.queries import iter_messages, mailbox_names, messages_query
+from inbox_crm.wording import counted
 
 
 @click.group("messages")
@@ -125,7 +126,7 @@ def export_messages(
     with app.database.reading() as session:
         names = _known_mailboxes(session, mailbox)
         count = print_json_lines(_linked_records(session, query, names))
-    click.echo(f"{count} messages exported", err=True)
+    click.echo(f"{counted(count, 'message')} exported", err=True)
 
 
 def _linked_records(

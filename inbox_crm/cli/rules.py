@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.export import iso_utc
+from inbox_crm.logs import report_error
 from inbox_crm.rules.dryrun import Verdict, dry_run, facts_from_file
 from inbox_crm.rules.history import message_event_facts
 from inbox_crm.rules.hook import configured_engine
@@ -23,6 +24,7 @@ from inbox_crm.rules.problems import RuleSetError
 from inbox_crm.rules.sweep import sweep
 from inbox_crm.storage.models import Mailbox, Message
 from inbox_crm.storage.tracking import RuleFiring
+from inbox_crm.wording import counted
 
 DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -78,7 +80,8 @@ def check_command(app: AppContext, output_format: str) -> None:
     Console().print(table)
     disabled = f", {len(rules.disabled)} disabled" if rules.disabled else ""
     click.echo(
-        f"{len(rules.rules)} rules in {len(rules.files)} files are valid{disabled}"
+        f"{counted(len(rules.rules), 'rule')} in "
+        f"{counted(len(rules.files), 'file')} valid{disabled}"
     )
 
 
@@ -149,8 +152,12 @@ def test_command(
         session.rollback()
     if output_format == "json":
         print_json_lines(verdict.record() for verdict in verdicts)
-        return
-    _print_verdicts(verdicts)
+    else:
+        _print_verdicts(verdicts)
+    failed = [verdict.rule.id for verdict in verdicts if verdict.status == "error"]
+    if failed:
+        report_error(f"rules that could not be tried: {', '.join(failed)}")
+        raise SystemExit(1)
 
 
 def _print_verdicts(verdicts: list[Verdict]) -> None:
@@ -195,10 +202,11 @@ def sweep_command(app: AppContext) -> None:
     engine = configured_engine(app.config)
     report = sweep(app.database, engine)
     click.echo(
-        f"{report.fired} no-reply rules fired, {report.answered} answered in time, "
-        f"{report.bounced} bounced, {report.missed} without a hit, "
-        f"{report.slots} schedule slots, {report.ticket_events} ticket events, "
-        f"{report.failed} failed"
+        f"{counted(report.fired, 'no-reply rule')} fired, "
+        f"{report.answered} answered in time, {report.bounced} bounced, "
+        f"{report.missed} without a hit, "
+        f"{counted(report.slots, 'schedule slot')}, "
+        f"{counted(report.ticket_events, 'ticket event')}, {report.failed} failed"
     )
     if report.failed:
         raise SystemExit(1)
@@ -232,7 +240,8 @@ def run_command(app: AppContext, since: datetime, mailbox: str | None) -> None:
             engine.on_message(session, session.get_one(Message, message_id), force=True)
     report = sweep(app.database, engine)
     click.echo(
-        f"{len(ids)} messages evaluated; {report.fired} no-reply rules fired after"
+        f"{counted(len(ids), 'message')} evaluated; "
+        f"{counted(report.fired, 'no-reply rule')} fired after"
     )
 
 

@@ -12,6 +12,7 @@ from inbox_crm.storage.models import Message
 from inbox_crm.tickets.records import ticket_events, ticket_record, tickets_query
 from inbox_crm.tickets.service import Tickets
 from inbox_crm.tickets.tokens import STATUSES
+from inbox_crm.wording import counted
 
 
 @click.group("tickets")
@@ -144,4 +145,4 @@ def export_tickets(app: AppContext) -> None:
             ticket_record(session, ticket, prefix)
             for ticket in session.scalars(tickets_query())
         )
-    click.echo(f"{count} tickets exported", err=True)
+    click.echo(f"{counted(count, 'ticket')} exported", err=True)

@@ -13,6 +13,7 @@ from inbox_crm.rules.problems import RuleSetError
 from inbox_crm.storage.tracking import Ticket
 from inbox_crm.tickets.service import Tickets
 from inbox_crm.tickets.tokens import parse_label
+from inbox_crm.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,8 @@ def run_ticket_rules(app: AppContext, session: Session) -> None:
     except RuleSetError as exc:
         click.echo(
             f"warning: ticket rules not run, the rule files are invalid "
-            f"({len(exc.problems)} problems); `inbox-crm rules sweep` runs them "
-            "once they are fixed",
+            f"({counted(len(exc.problems), 'problem')}); `inbox-crm rules sweep` "
+            "runs them once they are fixed",
             err=True,
         )
         return

@@ -38,6 +38,7 @@ from inbox_crm.outreach.jobs import flush_outbox
 from inbox_crm.rules.hook import configured_engine
 from inbox_crm.rules.sweep import sweep
 from inbox_crm.storage.db import Database, open_database
+from inbox_crm.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ async def run_demo(directory: Path, out: Report) -> DemoSummary:
 
     with DemoSmtp() as smtp:
         async with DemoServer(sample.address, password) as server:
-            out(f"Loading {len(sample.messages)} sample messages into the demo mailbox")
+            loading = counted(len(sample.messages), "sample message")
+            out(f"Loading {loading} into the demo mailbox")
             await load(server, sample)
             path = write_config(directory, server.port, smtp.port, sample)
             config = load_config(path)
@@ -176,7 +178,7 @@ async def sync(config: Config, database: Database, out: Report) -> list[str]:
     """One pass of the poller over the demo mailbox, linking and rules on."""
 
     def progress(folder: str, done: int, total: int) -> None:
-        out(f"Syncing {folder}: {done} of {total} messages")
+        out(f"Syncing {folder}: {done} of {counted(total, 'message')}")
 
     steps = configured_steps(config)
     poller = Poller(

@@ -33,6 +33,7 @@ from inbox_crm.outreach.models import (
 from inbox_crm.outreach.settings import OutreachConfig
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Message
+from inbox_crm.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ class Outcomes:
             row.updated_at = now
             if row.attempts >= self.config.max_attempts:
                 row.status = FAILED
-                row.reason = f"gave up after {row.attempts} attempts: {reason}"
+                tries = counted(row.attempts, "attempt")
+                row.reason = f"gave up after {tries}: {reason}"
                 log.warning("outreach %s failed: %s", row_id, row.reason)
                 return FAILED
             delay = timedelta(seconds=self.config.retry_delay * 2 ** (row.attempts - 1))

@@ -6,8 +6,9 @@
     templates/_partials/...              shared pieces for {% include %}
 
 A value the template uses but the context lacks is an error (StrictUndefined),
-never a blank in a sent mail. Only `.html` files are HTML-escaped; the subject
-and the text part are sent as rendered.
+never a blank in a sent mail; a known value that is not set (a contact
+without an owner) prints as nothing, never as "None". Only `.html` files are
+HTML-escaped; the subject and the text part are sent as rendered.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class TemplateLibrary:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            finalize=_empty_for_none,
         )
 
     def names(self) -> list[str]:
@@ -144,6 +146,10 @@ def _hint(message: str) -> str:
         "the mail was not made (use `| default(...)` or "
         "`{% if ... is defined %}` for a value that may be missing)"
     )
+
+
+def _empty_for_none(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def one_line(text: str) -> str:

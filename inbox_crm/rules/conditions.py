@@ -22,6 +22,7 @@ from inbox_crm.rules.facts import Facts
 from inbox_crm.rules.fields import FIELDS, Field, lookup
 from inbox_crm.rules.problems import Invalid
 from inbox_crm.rules.source import Node
+from inbox_crm.wording import counted
 
 TEXT_OPS = ("equals", "in", "contains", "matches", "starts_with", "ends_with")
 OPERATORS = {
@@ -91,8 +92,8 @@ class Group:
                 return result, reason
         count = len(self.children)
         if self.mode == "all":
-            return True, f"all {count} conditions held (line {self.line})"
-        return False, f"none of {count} conditions held (line {self.line})"
+            return True, f"all {counted(count, 'condition')} held (line {self.line})"
+        return False, f"none of {counted(count, 'condition')} held (line {self.line})"
 
     def fields(self) -> Iterator[tuple[Field, int]]:
         for child in self.children:

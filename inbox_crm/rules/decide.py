@@ -17,6 +17,7 @@ from inbox_crm.rules.model import Rule
 from inbox_crm.rules.planner import plan_actions
 from inbox_crm.rules.plans import CREATING_PLANS, Plan, PlanStop
 from inbox_crm.rules.text import TextError
+from inbox_crm.wording import counted
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def _protect(outcome: Outcome, event: Event, history: History, created: int) -> 
                 outcome.capped = True
                 outcome.notes.append(
                     f"skipped {name}: {event.sender} reached the cap of "
-                    f"{history.cap} records per {history.cap_hours} hours"
+                    f"{counted(history.cap, 'record')} per "
+                    f"{counted(history.cap_hours, 'hour')}"
                 )
                 continue
             created += 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from inbox_crm.businesstime.durations import Duration
 from inbox_crm.rules.conditions import Condition
 from inbox_crm.rules.text import Text
+from inbox_crm.wording import with_article
 
 ACTIVITY_KINDS = ("follow_up", "task", "call", "note")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -36,7 +37,10 @@ class Trigger:
 
     def __str__(self) -> str:
         if self.kind == "no_reply":
-            return f"no reply within {self.within} after an {self.after} message"
+            return (
+                f"no reply within {self.within} after "
+                f"{with_article(f'{self.after} message')}"
+            )
         if self.kind == "schedule":
             return f"schedule {self.cron!r}"
         return self.kind

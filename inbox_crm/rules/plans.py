@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox_crm.export import iso_utc
+from inbox_crm.wording import with_article
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class PlanTicket:
     def describe(self) -> str:
         who = f", assigned to {self.assignee}" if self.assignee else ""
         queue = f" in queue {self.queue}" if self.queue else ""
-        return f"open a {self.priority} ticket {self.subject!r}{queue}{who}"
+        ticket = with_article(f"{self.priority} ticket")
+        return f"open {ticket} {self.subject!r}{queue}{who}"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inbox_crm.errors import ConfigError
+from inbox_crm.wording import counted
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class RuleSetError(ConfigError):
         count = len(problems)
         lines = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} in the rule files "
+            f"{counted(count, 'problem')} in the rule files "
             f"(fix them, then run `inbox-crm rules check`):\n{lines}"
         )
 

@@ -226,3 +226,51 @@ def test_sweep_runs_once_and_reports(home: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert "0 no-reply rules fired" in result.stdout
+
+
+@pytest.mark.parametrize("output_format", ["table", "json"])
+def test_a_dry_run_that_reports_an_error_exits_non_zero(
+    home: Path, output_format: str
+) -> None:
+    (home / "rules" / "a-first.yaml").write_text(
+        "rules:\n  - id: past-the-end\n    description: x\n"
+        "    trigger: message_received\n    actions:\n"
+        "      - activity: {title: 'Call {{ message.to[5] }}'}\n",
+        encoding="utf-8",
+    )
+    message = str(EML / "support-request.eml")
+
+    result = run(home, "rules", "test", "--message", message, "--format", output_format)
+
+    assert result.exit_code == 1
+    assert "rules that could not be tried: past-the-end" in result.stderr
+    if output_format == "json":
+        verdicts = {r["rule"]: r["verdict"] for r in lines(result)}
+        assert verdicts["past-the-end"] == "error"
+        assert verdicts["support-ticket"] == "hit"
+    else:
+        assert "past-the-end: ERROR" in result.stdout
+    clean = run(home, "rules", "test", "support-ticket", "--message", message)
+    assert clean.exit_code == 0, clean.output
+
+
+def test_counts_of_one_and_articles_before_vowels_read_as_english(
+    home: Path,
+) -> None:
+    for path in (home / "rules").glob("*.yaml"):
+        path.unlink()
+    (home / "rules" / "urgent.yaml").write_text(
+        "rules:\n  - id: urgent\n    description: x\n"
+        "    trigger: message_received\n    actions:\n"
+        "      - ticket: {priority: urgent}\n",
+        encoding="utf-8",
+    )
+    run(home, "activities", "add", "--title", "Call Ann")
+
+    checked = run(home, "rules", "check")
+    tried = run(home, "rules", "test", "--message", str(EML / "support-request.eml"))
+    exported = run(home, "export", "activities")
+
+    assert "1 rule in 1 file valid" in checked.stdout
+    assert "would open an urgent ticket 'Printer on fire'" in tried.stdout
+    assert "1 activity exported" in exported.stderr

@@ -170,3 +170,41 @@ def test_an_empty_subject_is_an_error(tmp_path: Path) -> None:
 
 def test_one_line_removes_control_characters() -> None:
     assert one_line(" a\r\n\tb\x00c\x1bd\u2028e ") == "a b c d e"
+
+
+def test_a_known_value_that_is_not_set_renders_empty_not_none(
+    tmp_path: Path,
+) -> None:
+    templates = library(
+        tmp_path,
+        {
+            "offer/subject.txt": "For {{ contact.name }} {{ contact.owner }}\n",
+            "offer/body.txt": "Owner: [{{ contact.owner }}] [{{ contact.id }}]\n",
+            "offer/body.html": "<p>{{ contact.owner }}</p>\n",
+        },
+    )
+    context = CONTEXT | {"contact": CONTEXT["contact"] | {"owner": None, "id": None}}
+
+    mail = templates.render("offer", context)
+
+    assert mail.subject == "For Ann <Lee> & Co"
+    assert mail.text == "Owner: [] []\n"
+    assert mail.html == "<p></p>\n"
+
+
+def test_an_unknown_name_is_still_an_error_beside_an_empty_value(
+    tmp_path: Path,
+) -> None:
+    templates = library(
+        tmp_path,
+        {
+            "offer/subject.txt": "Hello\n",
+            "offer/body.txt": "{{ contact.owner }} {{ contact.ownr }}\n",
+        },
+    )
+    context = CONTEXT | {"contact": CONTEXT["contact"] | {"owner": None}}
+
+    with pytest.raises(TemplateError) as caught:
+        templates.render("offer", context)
+
+    assert "has no attribute 'ownr'" in str(caught.value)
