@@ -1,0 +1,141 @@
+"""Tickets follow their messages' dates, whatever order the messages are stored in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from inbox_crm.storage.tracking import Ticket, TicketMessage
+from tests.mailfactory import make_message
+from tests.rules.world import World
+
+DAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+SUPPORT = "Support <support@agency.example>"
+SALES = "Sales <sales@agency.example>"
+CUSTOMER = "Carl Customer <carl@customer.example>"
+MAYA = "Maya <maya@agency.example>"
+
+SUPPORT_RULE = """\
+rules:
+  - id: support-ticket
+    description: a ticket for mail to support
+    trigger: message_received
+    when:
+      to.address: support@agency.example
+    actions:
+      - ticket: {priority: high, queue: support}
+"""
+
+Mail = tuple[str, bytes]  # (folder, raw)
+
+
+def customer(number: int, at: datetime, *answers: str, to: str = SUPPORT) -> Mail:
+    """The customer's mail <qN>, answering the Message-IDs `answers`."""
+    raw = make_message(
+        sender=CUSTOMER,
+        to=to,
+        subject="Re: Printer on fire" if answers else "Printer on fire",
+        message_id=f"<q{number}@customer.example>",
+        in_reply_to=answers[-1] if answers else None,
+        references=" ".join(answers) or None,
+        date=at,
+    )
+    return "inbox", raw
+
+
+def ours(number: int, at: datetime, *answers: str) -> Mail:
+    """Our reply <aN> from Sent, answering the Message-IDs `answers`."""
+    raw = make_message(
+        sender=MAYA,
+        to=CUSTOMER,
+        subject="Re: Printer on fire",
+        message_id=f"<a{number}@agency.example>",
+        in_reply_to=answers[-1],
+        references=" ".join(answers),
+        date=at,
+    )
+    return "sent", raw
+
+
+Q1, Q2, A1 = "<q1@customer.example>", "<q2@customer.example>", "<a1@agency.example>"
+
+# Each conversation in date order, with the status its dates give.
+CUSTOMER_WROTE_LAST = [
+    customer(1, DAY),
+    ours(1, DAY + HOUR, Q1),
+    customer(2, DAY + 2 * HOUR, Q1, A1),
+]
+WE_WROTE_LAST = [
+    customer(1, DAY),
+    customer(2, DAY + HOUR, Q1),
+    ours(1, DAY + 2 * HOUR, Q1, Q2),
+]
+CONVERSATIONS = {"customer-wrote-last": "open", "we-wrote-last": "pending"}
+
+
+def in_order(mails: list[Mail], order: str) -> list[Mail]:
+    """`mails` as a sync would store them: INBOX first, Sent first, or newest first."""
+    if order == "inbound-first":
+        return [m for m in mails if m[0] == "inbox"] + [
+            m for m in mails if m[0] == "sent"
+        ]
+    if order == "sent-first":
+        return [m for m in mails if m[0] == "sent"] + [
+            m for m in mails if m[0] == "inbox"
+        ]
+    return list(reversed(mails))
+
+
+def stored(world: World, mails: list[Mail]) -> World:
+    world.rule_file("support.yaml", SUPPORT_RULE)
+    for folder, raw in mails:
+        world.add(raw, folder=folder)
+    return world
+
+
+def conversation(name: str) -> list[Mail]:
+    return CUSTOMER_WROTE_LAST if name == "customer-wrote-last" else WE_WROTE_LAST
+
+
+@pytest.mark.parametrize("order", ["date", "inbound-first", "sent-first", "newest"])
+@pytest.mark.parametrize("name", sorted(CONVERSATIONS))
+def test_a_tickets_status_follows_the_dates_of_its_messages(
+    world: World, name: str, order: str
+) -> None:
+    mails = conversation(name)
+    stored(world, in_order(mails, order) if order != "date" else mails)
+
+    [ticket] = world.rows(Ticket)
+    assert ticket.status == CONVERSATIONS[name]
+    assert len(world.rows_by(TicketMessage)) == 3
+
+
+@pytest.mark.parametrize("order", ["date", "inbound-first", "sent-first", "newest"])
+def test_a_ticket_opens_at_the_date_of_its_first_message(
+    world: World, order: str
+) -> None:
+    stored(world, in_order(WE_WROTE_LAST, order))
+
+    [ticket] = world.rows(Ticket)
+    assert ticket.opened_at == DAY
+
+
+def test_earlier_messages_stored_later_move_the_opening_back(world: World) -> None:
+    # The customer wrote to sales, we answered, then the customer went to
+    # support; the older mail is stored last.
+    world.rule_file("support.yaml", SUPPORT_RULE)
+    world.add(customer(2, DAY, Q1, A1)[1])
+    [ticket] = world.rows(Ticket)
+    assert ticket.opened_at == DAY
+
+    world.add(ours(1, DAY - timedelta(days=1), Q1)[1], folder="sent")
+    [ticket] = world.rows(Ticket)
+    assert ticket.opened_at == DAY - timedelta(days=1)
+
+    world.add(customer(1, DAY - timedelta(days=2), to=SALES)[1])
+    [ticket] = world.rows(Ticket)
+    assert ticket.opened_at == DAY - timedelta(days=2)
+    assert ticket.status == "open"
+    assert len(world.rows_by(TicketMessage)) == 3
