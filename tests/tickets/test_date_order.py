@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
 
+from inbox_crm.cli.main import cli
+from inbox_crm.storage.db import Database
+from inbox_crm.storage.models import Message
 from inbox_crm.storage.tracking import Ticket, TicketMessage
+from inbox_crm.tickets.records import ticket_record
 from tests.mailfactory import make_message
 from tests.rules.world import World
 
@@ -99,6 +105,11 @@ def conversation(name: str) -> list[Mail]:
     return CUSTOMER_WROTE_LAST if name == "customer-wrote-last" else WE_WROTE_LAST
 
 
+def message_ids(database: Database, ids: list[int]) -> list[str | None]:
+    with database.session() as session:
+        return [session.get_one(Message, i).message_id for i in ids]
+
+
 @pytest.mark.parametrize("order", ["date", "inbound-first", "sent-first", "newest"])
 @pytest.mark.parametrize("name", sorted(CONVERSATIONS))
 def test_a_tickets_status_follows_the_dates_of_its_messages(
@@ -139,3 +150,31 @@ def test_earlier_messages_stored_later_move_the_opening_back(world: World) -> No
     assert ticket.opened_at == DAY - timedelta(days=2)
     assert ticket.status == "open"
     assert len(world.rows_by(TicketMessage)) == 3
+
+
+@pytest.mark.parametrize("order", ["inbound-first", "sent-first", "newest"])
+def test_a_tickets_messages_are_listed_in_date_order(world: World, order: str) -> None:
+    stored(world, in_order(CUSTOMER_WROTE_LAST, order))
+
+    with world.database.session() as session:
+        [ticket] = session.scalars(select(Ticket))
+        record = ticket_record(session, ticket, "T")
+    listed = message_ids(world.database, record["messages"])
+    assert listed == [i.strip("<>") for i in (Q1, A1, Q2)]
+
+
+def test_tickets_show_lists_the_messages_in_date_order(world: World) -> None:
+    stored(world, in_order(CUSTOMER_WROTE_LAST, "inbound-first"))
+    config = world.root / "inbox-crm.toml"
+    config.write_text(f'[database]\nurl = "{world.database.url}"\n', "utf-8")
+
+    result = CliRunner().invoke(cli, ["--config", str(config), "tickets", "show", "1"])
+
+    assert result.exit_code == 0, result.output
+    listed = result.stdout.split("messages:\n")[1].split("history:")[0]
+    stamps = [line.split()[1:3] for line in listed.splitlines()]
+    assert stamps == [
+        ["2026-11-02", "09:00"],
+        ["2026-11-02", "10:00"],
+        ["2026-11-02", "11:00"],
+    ]
