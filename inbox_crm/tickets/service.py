@@ -2,9 +2,9 @@
 
 A reply joins its ticket by References / In-Reply-To, then by the ticket
 token in its subject; a message that the ticket's mail answers joins it
-too, then a reply by its thread. Closed tickets take no replies: a rule may
-open a new ticket instead. Each change is a TicketEvent, which the rules
-see once (trigger ticket_changed).
+too, then a reply (or a message older than the ticket) by its thread.
+Closed tickets take no replies: a rule may open a new ticket instead. Each
+change is a TicketEvent, which the rules see once (trigger ticket_changed).
 
 Mail is stored in the order it is fetched (INBOX before Sent, old mail
 after new), not in the order it was written. So a ticket goes by its
@@ -207,17 +207,22 @@ class Tickets:
         ticket = self._usable(self._answering(message))
         if ticket is not None:
             return ticket, "referenced"
-        if message.thread_id is not None and (
-            references or has_reply_prefix(message.subject)
+        if message.thread_id is None:
+            return None
+        query = (
+            select(Ticket)
+            .where(Ticket.thread_id == message.thread_id)
+            .order_by(Ticket.id.desc())
+        )
+        ticket = self._usable(self.session.scalars(query).first())
+        # A message that looks like a reply joins its thread's ticket, and
+        # so does one older than the ticket: what the ticket's mail answers.
+        if ticket is not None and (
+            references
+            or has_reply_prefix(message.subject)
+            or message.date < ticket.opened_at
         ):
-            query = (
-                select(Ticket)
-                .where(Ticket.thread_id == message.thread_id)
-                .order_by(Ticket.id.desc())
-            )
-            ticket = self._usable(self.session.scalars(query).first())
-            if ticket is not None:
-                return ticket, "thread"
+            return ticket, "thread"
         return None
 
     def _answering(self, message: Message) -> Ticket | None:

@@ -178,3 +178,27 @@ def test_tickets_show_lists_the_messages_in_date_order(world: World) -> None:
         ["2026-11-02", "10:00"],
         ["2026-11-02", "11:00"],
     ]
+
+
+@pytest.mark.parametrize("order", ["date", "newest"])
+def test_a_conversation_without_references_makes_one_ticket_in_any_order(
+    world: World, order: str
+) -> None:
+    # A client that sends neither References nor In-Reply-To: only the
+    # subject ties the follow-up to the first mail.
+    first = customer(1, DAY)
+    follow_up = (
+        "inbox",
+        make_message(
+            sender=CUSTOMER,
+            to=SUPPORT,
+            subject="Re: Printer on fire",
+            message_id="<q2@customer.example>",
+            date=DAY + HOUR,
+        ),
+    )
+    stored(world, [first, follow_up] if order == "date" else [follow_up, first])
+
+    [ticket] = world.rows(Ticket)
+    assert ticket.opened_at == DAY
+    assert len(world.rows_by(TicketMessage)) == 2
