@@ -172,7 +172,16 @@ class Tickets:
                 self._attach(ticket, message, found[1])
 
     def _written_after(self, ticket: Ticket, message: Message) -> bool:
-        """Whether a person-written message of the ticket is dated after `message`."""
+        """Whether a person-written message of the ticket is dated after `message`.
+
+        Of two written in the same second, the customer's counts as the later:
+        the ticket stays open rather than leave the customer waiting.
+        """
+        later = Message.date > message.date
+        if message.direction == "outbound":
+            later = later | (
+                (Message.date == message.date) & (Message.direction == "inbound")
+            )
         query = (
             select(Message.id)
             .join(TicketMessage, TicketMessage.message_id == Message.id)
@@ -181,7 +190,7 @@ class Tickets:
                 Message.id != message.id,
                 Message.kind == "normal",
                 Message.bulk.is_(False),
-                Message.date > message.date,
+                later,
             )
             .exists()
         )

@@ -202,3 +202,18 @@ def test_a_conversation_without_references_makes_one_ticket_in_any_order(
     [ticket] = world.rows(Ticket)
     assert ticket.opened_at == DAY
     assert len(world.rows_by(TicketMessage)) == 2
+
+
+@pytest.mark.parametrize("order", ["inbound-first", "sent-first"])
+def test_the_customer_and_us_writing_in_the_same_second_leave_the_ticket_open(
+    world: World, order: str
+) -> None:
+    mails = [
+        customer(1, DAY),
+        ours(1, DAY + HOUR, Q1),
+        customer(2, DAY + HOUR, Q1),
+    ]
+    stored(world, in_order(mails, order))
+
+    [ticket] = world.rows(Ticket)
+    assert ticket.status == "open"
