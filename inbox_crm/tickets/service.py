@@ -218,12 +218,7 @@ class Tickets:
             return ticket, "referenced"
         if message.thread_id is None:
             return None
-        query = (
-            select(Ticket)
-            .where(Ticket.thread_id == message.thread_id)
-            .order_by(Ticket.id.desc())
-        )
-        ticket = self._usable(self.session.scalars(query).first())
+        ticket = self._usable(self._of_its_time(message, message.thread_id))
         # A message that looks like a reply joins its thread's ticket, and
         # so does one older than the ticket: what the ticket's mail answers.
         if ticket is not None and (
@@ -233,6 +228,20 @@ class Tickets:
         ):
             return ticket, "thread"
         return None
+
+    def _of_its_time(self, message: Message, thread_id: int) -> Ticket | None:
+        """The thread's ticket that was open when `message` was written.
+
+        That is the latest one opened by the message's date, or the first
+        one for a message older than them all: a reply stored late belongs
+        to the ticket of its time, not to one opened after it.
+        """
+        query = select(Ticket).where(Ticket.thread_id == thread_id)
+        tickets = sorted(self.session.scalars(query), key=lambda t: (t.opened_at, t.id))
+        earlier = [t for t in tickets if t.opened_at <= message.date]
+        if earlier:
+            return earlier[-1]
+        return tickets[0] if tickets else None
 
     def _answering(self, message: Message) -> Ticket | None:
         """The latest ticket with mail that names `message` in its References."""

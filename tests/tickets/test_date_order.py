@@ -217,3 +217,22 @@ def test_the_customer_and_us_writing_in_the_same_second_leave_the_ticket_open(
 
     [ticket] = world.rows(Ticket)
     assert ticket.status == "open"
+
+
+def test_a_late_reply_from_a_closed_tickets_time_leaves_the_next_ticket_alone(
+    world: World,
+) -> None:
+    stored(world, [customer(1, DAY)])
+    with world.database.session() as session, session.begin():
+        session.get_one(Ticket, 1).status = "closed"
+    later = DAY + timedelta(days=5)
+    world.add(customer(3, later, Q1)[1])  # a new ticket, in the same thread
+
+    # Our reply of the first ticket's time, stored only now.
+    world.add(ours(1, DAY + HOUR, Q1)[1], folder="sent")
+
+    first, second = world.rows(Ticket)
+    assert first.thread_id == second.thread_id
+    assert (second.opened_at, second.status) == (later, "open")
+    joined = [row for row in world.rows_by(TicketMessage) if row.ticket_id == 2]
+    assert len(joined) == 1
