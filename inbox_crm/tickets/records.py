@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.export import iso_utc
-from inbox_crm.storage.models import Mailbox
+from inbox_crm.storage.models import Mailbox, Message
 from inbox_crm.storage.tracking import RuleFiring, Ticket, TicketEvent, TicketMessage
 from inbox_crm.tickets.tokens import ticket_label
 
@@ -33,8 +33,9 @@ def ticket_record(session: Session, ticket: Ticket, prefix: str) -> dict[str, An
     mailbox = session.get(Mailbox, ticket.mailbox_id)
     messages = session.scalars(
         select(TicketMessage.message_id)
+        .join(Message, Message.id == TicketMessage.message_id)
         .where(TicketMessage.ticket_id == ticket.id)
-        .order_by(TicketMessage.message_id)
+        .order_by(Message.date, Message.id)
     )
     return {
         "id": ticket.id,
