@@ -15,6 +15,7 @@ from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_jso
 from inbox_crm.errors import OutreachError
 from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.outreach import manage
+from inbox_crm.outreach.counts import is_in_doubt, outbox_counts
 from inbox_crm.outreach.flush import Flusher
 from inbox_crm.outreach.models import IN_DOUBT, STATUSES, OutboxRow
 from inbox_crm.outreach.records import outbox_record
@@ -46,7 +47,10 @@ def list_command(
     if statuses:
         query = query.where(OutboxRow.status.in_(statuses))
     with app.database.reading() as session:
-        records = [outbox_record(row) for row in session.scalars(query)]
+        rows = list(session.scalars(query))
+        records = [outbox_record(row) for row in rows]
+        doubtful = {row.id for row in rows if is_in_doubt(row)}
+        counts = outbox_counts(session)
     if output_format == "json":
         print_json_lines(records)
         return
@@ -65,9 +69,12 @@ def list_command(
     )
     for record in records:
         moment = record["sent_at"] or record["due_at"] or ""
+        status = record["status"]
+        if record["id"] in doubtful and status != IN_DOUBT:
+            status += " (in doubt)"
         table.add_row(
             str(record["id"]),
-            record["status"],
+            status,
             moment[:16].replace("T", " "),
             record["to"]["address"],
             record["template"],
@@ -76,10 +83,9 @@ def list_command(
             (record["reason"] or "")[:80],
         )
     Console().print(table)
-    doubtful = sum(1 for record in records if record["status"] == IN_DOUBT)
-    if doubtful:
+    if counts.in_doubt:
         click.echo(
-            f"{doubtful} in doubt: the server may have delivered them. "
+            f"{counts.in_doubt} in doubt: the server may have delivered them. "
             "`inbox-crm outbox flush` looks for them in the Sent folder; "
             "otherwise decide with `outbox retry --in-doubt ID` or `outbox cancel ID`.",
             err=True,
