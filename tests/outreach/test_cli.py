@@ -133,9 +133,42 @@ def test_a_failed_send_exits_1_and_retry_sends_it(
 
     assert failed.exit_code == 1
     assert "is failed: 554 5.7.1 Rejected for policy reasons" in failed.stdout
+    # Retry sends it at once: the flush after it has nothing left to send.
+    assert retried.exit_code == 0, retried.output
+    assert retried.stdout == (
+        "outreach 1 queued again\noutreach 1 sent to ann@client.example\n"
+    )
+    assert flushed.stdout.startswith("work: 0 sent")
+    assert len(smtp_server.received) == 1
+
+
+def test_retry_queue_only_leaves_the_sending_to_the_next_flush(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.plan("data", "554 5.7.1 Rejected for policy reasons")
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+
+    retried = run(config_path, "outbox", "retry", "--queue-only", "1")
+    (waiting,) = lines(run(config_path, "outbox", "list", "--format", "json"))
+    flushed = run(config_path, "outbox", "flush")
+
     assert retried.stdout == "outreach 1 queued again\n"
+    assert waiting["status"] == "queued"
     assert flushed.stdout.startswith("work: 1 sent")
     assert len(smtp_server.received) == 1
+
+
+def test_a_retry_that_fails_again_exits_1(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.plan("data", "554 5.7.1 Rejected for policy reasons")
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+    smtp_server.plan("data", "554 5.7.1 Rejected again")
+
+    retried = run(config_path, "outbox", "retry", "1")
+
+    assert retried.exit_code == 1
+    assert "outreach 1 to ann@client.example is failed: 554 5.7.1" in retried.stdout
 
 
 def test_mail_in_doubt_is_retried_only_when_told(
