@@ -130,6 +130,7 @@ class Flusher:
         self.rates = RateWindow(self.settings)
         self.report = FlushReport(mailbox.name)
         self.unstored: list[int] = []
+        self.in_sent: list[int] = []
         self.suppressed: frozenset[str] = frozenset()
         self.suppressed_at: datetime | None = None
         self.sent_folder: SentFolder | None = None
@@ -145,9 +146,17 @@ class Flusher:
         finally:
             if self.sent_folder is not None:
                 await self.sent_folder.close()
+        self._locate_in_sent()
         with self.database.session() as session:
             self.report.doubtful = outbox_counts(session, self.mailbox_id).in_doubt
         return self.report
+
+    def _locate_in_sent(self) -> None:
+        """Record the Sent folder as the place of the stored mail filed there."""
+        folder = self.sent_folder.folder if self.sent_folder is not None else None
+        filed = [*self.report.settled.in_sent, *self.in_sent]
+        if folder is not None and filed:
+            self.outcomes.locate(filed, folder)
 
     def _tidy(self) -> None:
         now = datetime.now(UTC)
@@ -361,6 +370,7 @@ class Flusher:
             log.warning("outreach %s: not filed in Sent yet: %s", row.id, exc)
             return
         self.outcomes.filed(row.id, datetime.now(UTC))
+        self.in_sent.append(row.id)
 
     def _anything_due(self, now: datetime, started: datetime) -> bool:
         return self._count_due(now, started) > 0
