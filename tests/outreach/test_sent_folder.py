@@ -220,3 +220,8 @@ def test_mail_the_outbox_put_in_sent_shows_there_as_sent_by_inbox_crm(
     text, record = show(config, row.stored_message_id)
     assert (record["folders"], record["outbox_id"]) == (["Sent"], row_id)
     assert f"(Sent; sent by inbox-crm, outbox {row_id})" in text
+    words = ["--config", str(config.path), "contacts", "show", "ann@client.example"]
+    card = CliRunner().invoke(cli, [*words, "--format", "json"])
+    assert card.exit_code == 0, card.output
+    [entry] = json.loads(card.stdout)["timeline"]
+    assert (entry["message"], entry["outbox_id"]) == (row.stored_message_id, row_id)
