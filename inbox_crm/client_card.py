@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config
 from inbox_crm.contacts.card import company_card, contact_card
 from inbox_crm.contacts.models import Company, Contact
+from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.outreach.records import company_outreach, contact_outreach
 from inbox_crm.rules.card import card_sections
 
@@ -26,6 +28,7 @@ def contact_client_card(
     prefix = config.tickets.prefix
     card.update(card_sections(session, prefix, contact_id=contact.id, limit=limit))
     card["outreach"] = contact_outreach(session, contact.id)[:limit]
+    mark_sent_by_outbox(session, card["timeline"])
     return card
 
 
@@ -37,4 +40,16 @@ def company_client_card(
     prefix = config.tickets.prefix
     card.update(card_sections(session, prefix, company_id=company.id, limit=limit))
     card["outreach"] = company_outreach(session, company.id)[:limit]
+    mark_sent_by_outbox(session, card["timeline"])
     return card
+
+
+def mark_sent_by_outbox(session: Session, timeline: list[dict[str, Any]]) -> None:
+    """Give each timeline entry the outbox row that sent it (`outbox_id`, or None)."""
+    ids = [entry["message"] for entry in timeline]
+    query = select(OutboxRow.stored_message_id, OutboxRow.id).where(
+        OutboxRow.stored_message_id.in_(ids)
+    )
+    sent = {message: row for message, row in session.execute(query)} if ids else {}
+    for entry in timeline:
+        entry["outbox_id"] = sent.get(entry["message"])

@@ -18,7 +18,7 @@ from inbox_crm.agent.leases import database_now, leases
 from inbox_crm.agent.mailbox import mailbox_lease, sync_job_id
 from inbox_crm.agent.models import AgentRecord, JobState
 from inbox_crm.contacts.models import ReviewItem
-from inbox_crm.outreach.models import IN_DOUBT, QUEUED, OutboxRow
+from inbox_crm.outreach.counts import outbox_counts
 from inbox_crm.storage.models import Folder, Mailbox, Message
 from inbox_crm.storage.tracking import Activity
 
@@ -34,11 +34,13 @@ def quarantined(session: Session) -> int:
 
 
 def outbox(session: Session) -> int:
-    """Mail waiting to be sent, or sent in doubt (a person may have to decide)."""
-    query = select(func.count(OutboxRow.id)).where(
-        OutboxRow.status.in_((QUEUED, IN_DOUBT))
-    )
-    return session.scalar(query) or 0
+    """Mail not sent yet: queued, being sent, or in doubt."""
+    return outbox_counts(session).unsent
+
+
+def outbox_in_doubt(session: Session) -> int:
+    """Mail the server may have accepted, nobody knows yet (a person may decide)."""
+    return outbox_counts(session).in_doubt
 
 
 def review(session: Session) -> int:
@@ -58,6 +60,7 @@ def activities_due(session: Session) -> int:
 QUEUES: tuple[tuple[str, QueueCount], ...] = (
     ("quarantined", quarantined),
     ("outbox", outbox),
+    ("outbox_in_doubt", outbox_in_doubt),
     ("review", review),
     ("activities_due", activities_due),
 )

@@ -40,7 +40,7 @@ def print_card(card: dict[str, Any], output_format: str) -> None:
     for entry in card["timeline"]:
         table.add_row(
             entry["date"][:16].replace("T", " "),
-            "out" if entry["direction"] == "outbound" else "in",
+            _direction(entry),
             entry["kind"],
             entry["subject"][:60],
             str(entry["message"]),
@@ -48,6 +48,12 @@ def print_card(card: dict[str, Any], output_format: str) -> None:
         )
     console.print(table)
     _work(console, card)
+
+
+def _direction(entry: dict[str, Any]) -> str:
+    if entry.get("outbox_id") is not None:
+        return f"out, by inbox-crm (outbox {entry['outbox_id']})"
+    return "out" if entry["direction"] == "outbound" else "in"
 
 
 def _work(console: Console, card: dict[str, Any]) -> None:

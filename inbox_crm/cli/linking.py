@@ -136,7 +136,7 @@ def review_list(app: AppContext, limit: int, output_format: str) -> None:
             record["address"],
             record["name"],
             f"{contact['id']} {contact['name']} <{contact['address']}>",
-            f"{record['score']:.2f}",
+            f"{round(record['score'] * 100)}%",
             str(record["participants"]),
         )
     Console().print(table)

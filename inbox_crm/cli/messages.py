@@ -10,12 +10,13 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.contacts.export import links_of
 from inbox_crm.export import message_details, message_record
+from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.storage.models import Message
 from inbox_crm.storage.queries import iter_messages, mailbox_names, messages_query
 from inbox_crm.wording import counted
@@ -172,6 +173,9 @@ def show_command(app: AppContext, message_id: int, output_format: str) -> None:
         names = mailbox_names(session)
         links = links_of(session, [message])
         record = message_details(message, names[message.mailbox_id], links)
+        record["outbox_id"] = session.scalar(
+            select(OutboxRow.id).where(OutboxRow.stored_message_id == message.id)
+        )
     if output_format == "json":
         print_json_lines([record])
         return
@@ -181,9 +185,12 @@ def show_command(app: AppContext, message_id: int, output_format: str) -> None:
 def _print_details(record: dict[str, Any]) -> None:
     console = Console(highlight=False)
     console.print(f"[bold]{record['subject'] or '(no subject)'}[/bold]")
+    places = list(record["folders"])
+    if record["outbox_id"] is not None:
+        places.append(f"sent by inbox-crm, outbox {record['outbox_id']}")
     console.print(
         f"  message {record['id']} in {record['mailbox']} "
-        f"({', '.join(record['folders']) or 'imported'}), thread "
+        f"({'; '.join(places) or 'imported'}), thread "
         f"{record['thread_id']}, {record['direction']}, {record['kind']}"
     )
     console.print(f"  date       {record['date']} ({record['date_source']})")

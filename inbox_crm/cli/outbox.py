@@ -12,12 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.cli.sending import send_row
 from inbox_crm.errors import OutreachError
 from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.outreach import manage
+from inbox_crm.outreach.counts import is_in_doubt, outbox_counts
 from inbox_crm.outreach.flush import Flusher
 from inbox_crm.outreach.models import IN_DOUBT, STATUSES, OutboxRow
 from inbox_crm.outreach.records import outbox_record
+from inbox_crm.storage.models import Mailbox
 
 Action = Callable[[Session, int], OutboxRow]
 
@@ -46,7 +49,10 @@ def list_command(
     if statuses:
         query = query.where(OutboxRow.status.in_(statuses))
     with app.database.reading() as session:
-        records = [outbox_record(row) for row in session.scalars(query)]
+        rows = list(session.scalars(query))
+        records = [outbox_record(row) for row in rows]
+        doubtful = {row.id for row in rows if is_in_doubt(row)}
+        counts = outbox_counts(session)
     if output_format == "json":
         print_json_lines(records)
         return
@@ -65,9 +71,12 @@ def list_command(
     )
     for record in records:
         moment = record["sent_at"] or record["due_at"] or ""
+        status = record["status"]
+        if record["id"] in doubtful and status != IN_DOUBT:
+            status += " (in doubt)"
         table.add_row(
             str(record["id"]),
-            record["status"],
+            status,
             moment[:16].replace("T", " "),
             record["to"]["address"],
             record["template"],
@@ -76,10 +85,9 @@ def list_command(
             (record["reason"] or "")[:80],
         )
     Console().print(table)
-    doubtful = sum(1 for record in records if record["status"] == IN_DOUBT)
-    if doubtful:
+    if counts.in_doubt:
         click.echo(
-            f"{doubtful} in doubt: the server may have delivered them. "
+            f"{counts.in_doubt} in doubt: the server may have delivered them. "
             "`inbox-crm outbox flush` looks for them in the Sent folder; "
             "otherwise decide with `outbox retry --in-doubt ID` or `outbox cancel ID`.",
             err=True,
@@ -129,14 +137,55 @@ def show_command(app: AppContext, row_id: int, output_format: str) -> None:
     is_flag=True,
     help="Also send rows in doubt again (they may have been delivered already).",
 )
+@click.option(
+    "--queue-only",
+    is_flag=True,
+    help="Only queue them again; the agent or `outbox flush` sends them.",
+)
 @pass_app
-def retry_command(app: AppContext, row_ids: tuple[int, ...], in_doubt: bool) -> None:
-    """Queue failed rows (and, with --in-doubt, rows in doubt) to be sent now."""
+def retry_command(
+    app: AppContext, row_ids: tuple[int, ...], in_doubt: bool, queue_only: bool
+) -> None:
+    """Queue failed rows (and, with --in-doubt, rows in doubt) again and send them.
+
+    Each is sent at once from its mailbox, as `outreach send` does; with
+    --queue-only it waits for the agent or `outbox flush`. Exits 1 if a row
+    could not be queued again or sent.
+    """
 
     def again(session: Session, row_id: int) -> OutboxRow:
         return manage.retry(session, row_id, in_doubt=in_doubt)
 
-    _each(app, row_ids, again, "queued again")
+    queued, problems = _each(app, row_ids, again, "queued again")
+    if not queue_only:
+        problems += sum(1 for row_id in queued if not _send_again(app, row_id))
+    if problems:
+        raise SystemExit(1)
+
+
+def _send_again(app: AppContext, row_id: int) -> bool:
+    """Send one row queued again now; False if it could not be sent."""
+    with app.database.reading() as session:
+        row = session.get_one(OutboxRow, row_id)
+        name = session.get_one(Mailbox, row.mailbox_id).name
+        to = row.to_address
+    mailbox = app.config.mailboxes.get(name)
+    if mailbox is None or mailbox.smtp is None:
+        click.echo(
+            f"outreach {row_id} not sent: mailbox {name!r} cannot send with "
+            f"{app.config.path} (no [mailboxes.{name}.smtp] table)",
+            err=True,
+        )
+        return False
+    sent = send_row(app, mailbox, row_id)
+    if sent.status == "sent":
+        click.echo(f"outreach {row_id} sent to {to}")
+        return True
+    detail = sent.detail
+    if sent.status == "queued" and sent.report.deferred:
+        detail = "; held back by the rate limits, `inbox-crm outbox flush` sends it"
+    click.echo(f"outreach {row_id} to {to} is {sent.status}{detail}")
+    return not sent.failed
 
 
 @outbox_group.command("cancel")
@@ -144,7 +193,9 @@ def retry_command(app: AppContext, row_ids: tuple[int, ...], in_doubt: bool) -> 
 @pass_app
 def cancel_command(app: AppContext, row_ids: tuple[int, ...]) -> None:
     """Cancel rows that were not sent (queued, failed or in doubt)."""
-    _each(app, row_ids, manage.cancel, "cancelled")
+    _, problems = _each(app, row_ids, manage.cancel, "cancelled")
+    if problems:
+        raise SystemExit(1)
 
 
 @outbox_group.command("flush")
@@ -184,7 +235,11 @@ def flush_command(app: AppContext, names: tuple[str, ...], limit: int | None) ->
         raise SystemExit(1)
 
 
-def _each(app: AppContext, row_ids: tuple[int, ...], act: Action, done: str) -> None:
+def _each(
+    app: AppContext, row_ids: tuple[int, ...], act: Action, done: str
+) -> tuple[list[int], int]:
+    """Act on each row in a transaction of its own: the rows done, the problems."""
+    succeeded: list[int] = []
     problems = 0
     for row_id in row_ids:
         try:
@@ -195,5 +250,5 @@ def _each(app: AppContext, row_ids: tuple[int, ...], act: Action, done: str) -> 
             problems += 1
             continue
         click.echo(f"outreach {row_id} {done}")
-    if problems:
-        raise SystemExit(1)
+        succeeded.append(row_id)
+    return succeeded, problems

@@ -5,6 +5,12 @@ covers the time from the end of the user's previous digest (or, for the first
 one, from the digest time the day before) to the moment it is made, so that
 two digests never share a message and none falls between them, however late
 a digest is made after downtime.
+
+A past day's digest (one made after the next day's digest time) ends at its
+own day's digest time, where the next day's digest begins, and never reaches
+into a digest already made for a later day: digests made in any order tile
+time without overlap or gap. Where the neighbouring digests already cover
+its time, its period is empty.
 """
 
 from __future__ import annotations
@@ -74,14 +80,26 @@ def period(session: Session, user: UserConfig, day: date, now: datetime) -> Peri
             "choose that day or an earlier one"
         )
 
-    end = min(now, digest_moment(user, day + timedelta(days=1)))
-    previous = session.scalar(
-        select(DigestRecord.period_end)
-        .where(DigestRecord.user == user.name, DigestRecord.day < day)
-        .order_by(DigestRecord.day.desc())
-        .limit(1)
-    )
-    start = previous if previous is not None and previous < end else None
+    end = now if day == due_day(user, now) else digest_moment(user, day)
+    later = _neighbour(session, user, day, later=True)
+    if later is not None:
+        end = min(end, later)
+    start = _neighbour(session, user, day, later=False)
     if start is None:
         start = digest_moment(user, day - timedelta(days=1))
-    return Period(day, max(start, end - LONGEST_PERIOD), end)
+    start = min(max(start, end - LONGEST_PERIOD), end)
+    return Period(day, start, end)
+
+
+def _neighbour(
+    session: Session, user: UserConfig, day: date, *, later: bool
+) -> datetime | None:
+    """Where the nearest digest made for a later day starts, or for an earlier
+    day ends; None if there is none."""
+    if later:
+        query = select(DigestRecord.period_start).where(DigestRecord.day > day)
+        query = query.order_by(DigestRecord.day)
+    else:
+        query = select(DigestRecord.period_end).where(DigestRecord.day < day)
+        query = query.order_by(DigestRecord.day.desc())
+    return session.scalar(query.where(DigestRecord.user == user.name).limit(1))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from inbox_crm.digest.period import DigestError, Period, period
 from inbox_crm.digest.render import TEMPLATE, render_digest
 from inbox_crm.digest.scope import scope_for
 from inbox_crm.errors import OutreachError
-from inbox_crm.outreach.models import DIGEST
+from inbox_crm.outreach.models import DIGEST, OutboxRow
 from inbox_crm.outreach.queue import sending_mailbox
 from inbox_crm.outreach.rendered import queue_rendered
 from inbox_crm.outreach.templates import RenderedMail
@@ -87,6 +87,37 @@ def queue_digest(
         assert found is not None
         return Queued(found, created=False)
     return Queued(record, created=True)
+
+
+def queue_again(
+    session: Session, config: Config, user: UserConfig, day: date, now: datetime
+) -> OutboxRow:
+    """Queue a further copy of a day's digest, made afresh for its recorded period.
+
+    The day's record keeps its first outbox row; each copy has a key of its
+    own, so it is sent once too. The caller commits.
+    """
+    if recorded(session, user, day) is None:
+        raise DigestError(
+            f"the digest of {user.name} for {day.isoformat()} was not made yet; "
+            "send it without --again"
+        )
+    assert user.email is not None
+    digest = make_digest(session, config, user, day, now)
+    base = digest_key(user, day)
+    copies = session.scalar(
+        select(func.count(OutboxRow.id)).where(OutboxRow.key.like(f"{base}:again:%"))
+    )
+    return queue_rendered(
+        session,
+        config,
+        digest.mail,
+        kind=DIGEST,
+        template=TEMPLATE,
+        to_address=user.email,
+        key=f"{base}:again:{(copies or 0) + 1}",
+        mailbox=digest_mailbox(config, user),
+    )
 
 
 def recorded(session: Session, user: UserConfig, day: date) -> DigestRecord | None:

@@ -139,7 +139,7 @@ def new_senders(session: Session, scope: Scope) -> dict[str, Any]:
             "address": item.address,
             "name": item.name,
             "candidate": candidate,
-            "score": round(item.score),
+            "score": round(item.score * 100),  # a percentage; stored 0 to 1
         }
         for item, candidate in reviews
     ]

@@ -10,7 +10,7 @@ queued again with the same Message-ID.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -45,6 +45,8 @@ class Settled:
     unresolved: int = 0
     filed: int = 0
     error: str | None = None
+    # Rows whose mail is now known to be in the Sent folder (filed or found).
+    in_sent: list[int] = field(default_factory=list)
 
 
 async def settle(
@@ -66,6 +68,7 @@ async def settle(
                 await sent_folder.file(row.message_id, row.raw)
                 outcomes.filed(row.id, datetime.now(UTC))
                 settled.filed += 1
+                settled.in_sent.append(row.id)
     except (ImapError, SecretError) as exc:
         settled.error = f"Sent folder: {exc}"
         log.warning("outbox: cannot use the Sent folder: %s", exc)
@@ -120,6 +123,7 @@ async def _resolve(
         reply = "found in the Sent folder"
         if outcomes.sent(row.id, reply, raw, now, filed=True, expect=IN_DOUBT):
             settled.resolved += 1
+            settled.in_sent.append(row.id)
         return
     attempted = row.data_at or row.last_attempt_at or now
     if smtp.sent_copy == "server" and now - attempted >= wait:

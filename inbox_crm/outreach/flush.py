@@ -24,6 +24,7 @@ from inbox_crm.ingest.pipeline import Ingestor, ensure_mailbox
 from inbox_crm.outreach import suppression
 from inbox_crm.outreach.claims import claim_due, recover_abandoned
 from inbox_crm.outreach.compose import Undeliverable, compose, row_links, row_parts
+from inbox_crm.outreach.counts import outbox_counts
 from inbox_crm.outreach.doubt import (
     Settled,
     rows_in_doubt,
@@ -63,7 +64,10 @@ class FlushReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # Put in doubt by this flush; `doubtful` is every row of the mailbox in
+    # doubt when it ended (these, earlier ones not settled, claims recovered).
     in_doubt: int = 0
+    doubtful: int = 0
     cancelled: int = 0
     deferred: int = 0
     settled: Settled = field(default_factory=Settled)
@@ -74,7 +78,7 @@ class FlushReport:
             f"{self.sent} sent",
             f"{self.retrying} to retry",
             f"{self.failed} failed",
-            f"{self.in_doubt} in doubt",
+            f"{self.doubtful} in doubt",
             f"{self.cancelled} cancelled",
         ]
         if self.deferred:
@@ -126,6 +130,7 @@ class Flusher:
         self.rates = RateWindow(self.settings)
         self.report = FlushReport(mailbox.name)
         self.unstored: list[int] = []
+        self.in_sent: list[int] = []
         self.suppressed: frozenset[str] = frozenset()
         self.suppressed_at: datetime | None = None
         self.sent_folder: SentFolder | None = None
@@ -141,7 +146,17 @@ class Flusher:
         finally:
             if self.sent_folder is not None:
                 await self.sent_folder.close()
+        self._locate_in_sent()
+        with self.database.session() as session:
+            self.report.doubtful = outbox_counts(session, self.mailbox_id).in_doubt
         return self.report
+
+    def _locate_in_sent(self) -> None:
+        """Record the Sent folder as the place of the stored mail filed there."""
+        folder = self.sent_folder.folder if self.sent_folder is not None else None
+        filed = [*self.report.settled.in_sent, *self.in_sent]
+        if folder is not None and filed:
+            self.outcomes.locate(filed, folder)
 
     def _tidy(self) -> None:
         now = datetime.now(UTC)
@@ -355,6 +370,7 @@ class Flusher:
             log.warning("outreach %s: not filed in Sent yet: %s", row.id, exc)
             return
         self.outcomes.filed(row.id, datetime.now(UTC))
+        self.in_sent.append(row.id)
 
     def _anything_due(self, now: datetime, started: datetime) -> bool:
         return self._count_due(now, started) > 0

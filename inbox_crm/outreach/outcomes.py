@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from inbox_crm.ingest.pipeline import Incoming, Ingestor
+from inbox_crm.ingest.pipeline import Incoming, Ingestor, ensure_folder
 from inbox_crm.outreach.claims import CLAIMANT
 from inbox_crm.outreach.models import (
     CANCELLED,
@@ -32,7 +32,7 @@ from inbox_crm.outreach.models import (
 )
 from inbox_crm.outreach.settings import OutreachConfig
 from inbox_crm.storage.db import Database
-from inbox_crm.storage.models import Message
+from inbox_crm.storage.models import Message, MessageLocation
 from inbox_crm.wording import counted
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,34 @@ class Outcomes:
                 .where(OutboxRow.id == row_id)
                 .values(filed_at=now, updated_at=now)
             )
+
+    def locate(self, row_ids: list[int], folder: str) -> None:
+        """Record `folder` as a place of the stored mail of these rows, once."""
+        with self.database.session() as session, session.begin():
+            rows = session.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.id.in_(row_ids), OutboxRow.stored_message_id.is_not(None)
+                )
+            )
+            for row in rows:
+                assert row.stored_message_id is not None
+                place = ensure_folder(session, row.mailbox_id, folder)
+                known = session.scalar(
+                    select(MessageLocation.id).where(
+                        MessageLocation.message_id == row.stored_message_id,
+                        MessageLocation.folder_id == place.id,
+                    )
+                )
+                if known is None:
+                    # Its UID is learnt when a sync of the folder meets it.
+                    session.add(
+                        MessageLocation(
+                            message_id=row.stored_message_id,
+                            folder_id=place.id,
+                            uidvalidity=place.uidvalidity or 0,
+                            uid=None,
+                        )
+                    )
 
     def _set(
         self,

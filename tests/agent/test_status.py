@@ -80,6 +80,7 @@ def test_status_shows_the_running_agent_its_lease_cursor_queues_and_next_run(
     assert running["queues"] == {
         "quarantined": 1,
         "outbox": 0,
+        "outbox_in_doubt": 0,
         "review": 0,
         "activities_due": 0,
     }
@@ -136,7 +137,7 @@ def test_status_without_any_agent_or_sync_yet(
         }
     ]
     assert report["queues"] == dict.fromkeys(
-        ("quarantined", "outbox", "review", "activities_due"), 0
+        ("quarantined", "outbox", "outbox_in_doubt", "review", "activities_due"), 0
     )
 
 
@@ -151,6 +152,11 @@ def test_queues_count_what_waits_for_a_send_a_decision_or_a_person(
         session.flush()
         for number, state in enumerate(["queued", "in_doubt", "sent", "failed"]):
             session.add(outbox_row(mailbox.id, number, state))
+        # Being sent: one not yet offered to the server, one whose DATA was.
+        session.add(outbox_row(mailbox.id, 4, "sending"))
+        offered = outbox_row(mailbox.id, 5, "sending")
+        offered.data_at = now
+        session.add(offered)
         session.add_all(
             [
                 ReviewItem(address="a@x.example", contact_id=contact.id, score=85),
@@ -176,7 +182,8 @@ def test_queues_count_what_waits_for_a_send_a_decision_or_a_person(
 
     assert report.queues == {
         "quarantined": 0,
-        "outbox": 2,
+        "outbox": 4,
+        "outbox_in_doubt": 2,
         "review": 1,
         "activities_due": 1,
     }

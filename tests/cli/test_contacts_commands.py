@@ -151,7 +151,10 @@ def test_review_accept_and_reject_from_the_command_line(
         "dc@northwind.example",
         "Daniel Cho",
     )
-    assert "dc@northwind.example" in imported("review", "list").stdout
+    table = imported("review", "list").stdout
+    assert "dc@northwind.example" in table
+    # A score of 0 to 1 shows as a whole percentage.
+    assert f"{round(item['score'] * 100)}%" in table  # type: ignore[operator]
     accepted = imported("review", "accept", str(item["id"]))
     assert "1 participant linked" in accepted.output
     assert lines(imported("review", "list", "--format", "json")) == []

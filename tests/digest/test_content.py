@@ -252,7 +252,7 @@ def test_new_unknown_senders_and_review_candidates_are_possible_leads(
                 address="a.client@free.example",
                 name="Ann Client",
                 contact_id=known,
-                score=88.4,
+                score=0.884,
             )
         )
 
@@ -301,6 +301,30 @@ def test_a_contact_whose_address_bounced_but_who_wrote_to_us_is_a_lead(
 
     leads = digest.content["leads"]
     assert [c["address"] for c in leads["contacts"]] == ["bob@other.example"]
+
+
+@pytest.mark.parametrize(
+    ("score", "shown"), [(1.0, "100%"), (0.884, "88%"), (0.8, "80%"), (0.05, "5%")]
+)
+def test_a_review_candidates_match_score_shows_as_a_percentage(
+    world: DigestWorld, score: float, shown: str
+) -> None:
+    known = world.contact("Ann Client", "ann@client.example")
+    with world.database.session() as session, session.begin():
+        session.add(
+            ReviewItem(
+                address="a.client@free.example",
+                name="Ann Client",
+                contact_id=known,
+                score=score,
+            )
+        )
+
+    _, digest = digest_now(world)
+
+    assert f"may be Ann Client ({shown})" in digest.mail.text
+    assert digest.mail.html is not None
+    assert f"may be Ann Client ({shown})" in digest.mail.html
 
 
 def test_what_the_rules_did_and_the_notes_they_left(world: DigestWorld) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -169,4 +170,89 @@ def test_a_day_whose_digest_time_is_still_ahead_is_refused(
 
     with database.session() as session, pytest.raises(DigestError, match="08:00"):
         period(session, user, SPRING, utc(2026, 3, 29, 5, 0))
+    database.dispose()
+
+
+def record_period(
+    database: Database, user: UserConfig, day: date, now: datetime
+) -> None:
+    with database.session() as session:
+        span = period(session, user, day, now)
+    record(database, day, span.start, span.end)
+
+
+def recorded_periods(database: Database) -> list[tuple[date, datetime, datetime]]:
+    with database.session() as session:
+        rows = session.query(DigestRecord).order_by(DigestRecord.day).all()
+        return [(row.day, row.period_start, row.period_end) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [(SPRING, 23), (AUTUMN, 25), (date(2026, 6, 10), 24)],
+    ids=["spring", "autumn", "summer"],
+)
+def test_a_past_days_digest_covers_its_own_day_only(
+    database: Database, day: date, hours: int
+) -> None:
+    user = berlin()
+    now = digest_moment(user, day + timedelta(days=3)) + timedelta(hours=2)
+
+    with database.session() as session:
+        span = period(session, user, day, now)
+
+    # From the digest time the day before to that day's digest time, however
+    # long the local day is.
+    before = digest_moment(user, day - timedelta(days=1))
+    assert (span.start, span.end) == (before, digest_moment(user, day))
+    assert span.end - span.start == timedelta(hours=hours)
+
+
+@pytest.mark.parametrize("change", [SPRING, AUTUMN], ids=["spring", "autumn"])
+@pytest.mark.parametrize(
+    "order",
+    [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 4, 0, 3, 1], [4, 0, 2, 1, 3]],
+    ids=["forwards", "backwards", "scattered", "due-day-first"],
+)
+def test_digests_made_in_any_order_tile_time_without_overlap_or_gap(
+    database: Database, change: date, order: list[int]
+) -> None:
+    user = berlin()
+    days = [change + timedelta(days=n) for n in range(-2, 3)]
+    # The last day is the one due: its digest covers up to the moment it is made.
+    now = digest_moment(user, days[-1]) + timedelta(hours=3)
+
+    for index in order:
+        record_period(database, user, days[index], now)
+
+    periods = recorded_periods(database)
+    assert [day for day, _, _ in periods] == days
+    assert periods[0][1] == digest_moment(user, days[0] - timedelta(days=1))
+    for (_, _, end), (_, start, _) in pairwise(periods):
+        assert end == start
+    assert periods[-1][2] == now
+    if order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0]):
+        # Made one after the other, each past day covers exactly its own day.
+        for day, start, end in periods[:-1]:
+            assert (start, end) == (
+                digest_moment(user, day - timedelta(days=1)),
+                digest_moment(user, day),
+            )
+    database.dispose()
+
+
+def test_a_past_day_already_covered_by_its_neighbours_covers_nothing(
+    database: Database,
+) -> None:
+    user = berlin()
+    # After downtime, Monday's digest covered the whole weekend.
+    record(database, date(2026, 3, 27), utc(2026, 3, 26, 7), utc(2026, 3, 27, 7))
+    record(database, date(2026, 3, 30), utc(2026, 3, 27, 7), utc(2026, 3, 30, 9))
+    now = utc(2026, 3, 31, 9)
+
+    with database.session() as session:
+        span = period(session, user, SPRING, now)
+
+    assert span.start == span.end
+    assert utc(2026, 3, 27, 7) <= span.start <= utc(2026, 3, 30, 9)
     database.dispose()

@@ -152,6 +152,7 @@ def test_digest_preview_and_send_on_the_command_line(
     sent = digest("send", "--user", "maya")
     again = digest("send", "--user", "maya")
     unknown = digest("preview", "--user", "zoe")
+    at = digest("send", "--user", "maya", "--at", "2026-12-01 08:00")
 
     assert text.exit_code == 0, text.output
     assert text.output.startswith("To: maya@agency.example\nSubject: Maya's digest")
@@ -159,10 +160,38 @@ def test_digest_preview_and_send_on_the_command_line(
     assert html.exit_code == 0 and html.output.startswith("<!DOCTYPE html>")
     assert sent.exit_code == 0, sent.output
     assert f"digest of maya for {day} sent to maya@agency.example" in sent.output
-    assert "was queued already" in again.output
+    assert again.exit_code == 0, again.output
+    assert f"digest of maya for {day} was already sent on " in again.output
+    assert "to maya@agency.example (outbox 1)" in again.output
+    assert f"--date {day} --again` sends it once more" in again.output
     assert len(smtp_server.received) == 1
     assert unknown.exit_code != 0
     assert "no user named or addressed 'zoe'" in str(unknown.exception)
+    assert at.exit_code == 2 and "choose the day with --date DAY" in at.output
+
+
+def test_digest_send_again_sends_one_more_copy_of_a_day_sent_already(
+    world: DigestWorld, smtp_server: SmtpServer
+) -> None:
+    world.settings["mailboxes"]["work"]["smtp"]["port"] = smtp_server.port
+    news(world)
+    path = write_toml(world)
+    runner = CliRunner()
+
+    def digest(*words: str) -> Result:
+        return runner.invoke(cli, ["--config", str(path), "digest", *words])
+
+    first = digest("send", "--user", "maya")
+    copy = digest("send", "--user", "maya", "--again")
+    repeat = digest("send", "--user", "maya")
+
+    assert first.exit_code == 0 and copy.exit_code == 0, copy.output
+    assert "another copy of the digest of maya for" in copy.output
+    assert "sent to maya@agency.example (outbox 2)" in copy.output
+    assert "was already sent on" in repeat.output and "(outbox 1)" in repeat.output
+    assert len(smtp_server.received) == 2
+    [record] = records(world)
+    assert record.outbox_id == 1
 
 
 def write_toml(world: DigestWorld) -> Path:

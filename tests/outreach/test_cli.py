@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from click.testing import CliRunner, Result
 
 from inbox_crm.cli.main import cli
 from inbox_crm.errors import OutreachRefused, TemplateError
+from inbox_crm.outreach.models import SENDING, OutboxRow
 from inbox_crm.storage.db import Database
+from inbox_crm.storage.models import utcnow
 from tests.outreach.conftest import write_config
 from tests.servers.smtp import SmtpServer
 
@@ -130,9 +133,42 @@ def test_a_failed_send_exits_1_and_retry_sends_it(
 
     assert failed.exit_code == 1
     assert "is failed: 554 5.7.1 Rejected for policy reasons" in failed.stdout
+    # Retry sends it at once: the flush after it has nothing left to send.
+    assert retried.exit_code == 0, retried.output
+    assert retried.stdout == (
+        "outreach 1 queued again\noutreach 1 sent to ann@client.example\n"
+    )
+    assert flushed.stdout.startswith("work: 0 sent")
+    assert len(smtp_server.received) == 1
+
+
+def test_retry_queue_only_leaves_the_sending_to_the_next_flush(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.plan("data", "554 5.7.1 Rejected for policy reasons")
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+
+    retried = run(config_path, "outbox", "retry", "--queue-only", "1")
+    (waiting,) = lines(run(config_path, "outbox", "list", "--format", "json"))
+    flushed = run(config_path, "outbox", "flush")
+
     assert retried.stdout == "outreach 1 queued again\n"
+    assert waiting["status"] == "queued"
     assert flushed.stdout.startswith("work: 1 sent")
     assert len(smtp_server.received) == 1
+
+
+def test_a_retry_that_fails_again_exits_1(
+    config_path: Path, smtp_server: SmtpServer
+) -> None:
+    smtp_server.plan("data", "554 5.7.1 Rejected for policy reasons")
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+    smtp_server.plan("data", "554 5.7.1 Rejected again")
+
+    retried = run(config_path, "outbox", "retry", "1")
+
+    assert retried.exit_code == 1
+    assert "outreach 1 to ann@client.example is failed: 554 5.7.1" in retried.stdout
 
 
 def test_mail_in_doubt_is_retried_only_when_told(
@@ -150,6 +186,32 @@ def test_mail_in_doubt_is_retried_only_when_told(
     assert "1 in doubt" in listed.stderr
     assert forced.exit_code == 0
     assert len(smtp_server.received) == 1
+
+
+def test_flush_list_and_status_count_the_same_mail_in_doubt(
+    config_path: Path, smtp_server: SmtpServer, database: Database
+) -> None:
+    smtp_server.plan("data", "drop")
+    run(config_path, "outreach", "send", "hello", "--to", "ann@client.example")
+    run(config_path, "outreach", "send", "hello", "--to", "bob@client.example")
+    # The second one's sender was killed after offering DATA: still `sending`.
+    with database.session() as session, session.begin():
+        row = session.get_one(OutboxRow, 2)
+        row.status, row.data_at = SENDING, row.last_attempt_at or utcnow()
+        row.claimed_by, row.claimed_at = "gone:1:x", utcnow() - timedelta(days=1)
+
+    status = json.loads(run(config_path, "status", "--format", "json").stdout)
+    listed = CliRunner().invoke(
+        cli, ["--config", str(config_path), "outbox", "list"], env={"COLUMNS": "250"}
+    )
+    flushed = run(config_path, "outbox", "flush")
+    after = json.loads(run(config_path, "status", "--format", "json").stdout)
+
+    assert (status["queues"]["outbox"], status["queues"]["outbox_in_doubt"]) == (2, 2)
+    assert "sending (in doubt)" in listed.stdout
+    assert "2 in doubt" in listed.stderr
+    assert "2 in doubt" in flushed.stdout
+    assert (after["queues"]["outbox"], after["queues"]["outbox_in_doubt"]) == (2, 2)
 
 
 def test_suppression_add_list_remove(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from inbox_crm.cli.main import cli
 from inbox_crm.config import Config, load_config
 from inbox_crm.storage.db import Database
 from tests.outreach.conftest import (
@@ -177,3 +180,48 @@ def test_a_sent_folder_that_cannot_be_reached_does_not_stop_sending(
     later = flush(database, config)
     assert later.settled.filed == 1
     assert sent_ids(account) == [get_row(database, row_id).message_id]
+
+
+def show(config: Config, message_id: int) -> tuple[str, dict[str, object]]:
+    """`messages show` of a stored message: its text and its JSON record."""
+    runner = CliRunner()
+    words = ["--config", str(config.path), "messages", "show", str(message_id)]
+    text = runner.invoke(cli, words, env={"COLUMNS": "200"})
+    record = runner.invoke(cli, [*words, "--format", "json"])
+    assert text.exit_code == 0 and record.exit_code == 0, text.output
+    return text.stdout, json.loads(record.stdout)
+
+
+@pytest.mark.parametrize("how", ["filed", "found after doubt", "filed later"])
+def test_mail_the_outbox_put_in_sent_shows_there_as_sent_by_inbox_crm(
+    database: Database,
+    db_url: str,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    account: ImapAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    copy = "server" if how == "found after doubt" else "append"
+    config = configured(tmp_path, db_url, smtp_server, account, copy)
+    if how == "found after doubt":
+        smtp_server.handler.file_to = file_in_sent(account)  # type: ignore[assignment]
+        smtp_server.plan("data", "accept-drop")
+    row_id = queue_one(database, config)
+    if how == "filed later":
+        monkeypatch.setenv(PASSWORD_ENV, "wrong")
+
+    flush(database, config)
+    monkeypatch.setenv(PASSWORD_ENV, account.password)
+    flush(database, config)
+
+    row = get_row(database, row_id)
+    assert row.status == "sent" and row.stored_message_id is not None
+    text, record = show(config, row.stored_message_id)
+    assert (record["folders"], record["outbox_id"]) == (["Sent"], row_id)
+    assert f"(Sent; sent by inbox-crm, outbox {row_id})" in text
+    words = ["--config", str(config.path), "contacts", "show", "ann@client.example"]
+    card = CliRunner().invoke(cli, [*words, "--format", "json"])
+    assert card.exit_code == 0, card.output
+    [entry] = json.loads(card.stdout)["timeline"]
+    assert (entry["message"], entry["outbox_id"]) == (row.stored_message_id, row_id)
