@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.export import iso_utc
 from inbox_crm.logs import report_error
+from inbox_crm.rules.check import template_problems
 from inbox_crm.rules.dryrun import Verdict, dry_run, facts_from_file
 from inbox_crm.rules.history import message_event_facts
 from inbox_crm.rules.hook import configured_engine
@@ -40,11 +41,15 @@ def rules_group() -> None:
 def check_command(app: AppContext, output_format: str) -> None:
     """Validate every rule file; list the rules, or each problem with its line.
 
-    Exits 2 when a rule is invalid: the agent does not start on such a set.
+    Exits 2 when a rule is invalid (the agent does not start on such a set)
+    or names an outreach template that is not in the templates folder.
     """
     config = app.config
     try:
         rules = load_rules(config.rules.folder, config.users)
+        problems = template_problems(rules, config.outreach.templates)
+        if problems:
+            raise RuleSetError(problems)
     except RuleSetError as exc:
         if output_format == "json":
             print_json_lines(

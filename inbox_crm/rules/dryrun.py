@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from inbox_crm.ingest.fingerprint import fingerprint
 from inbox_crm.mail.classify import classify
 from inbox_crm.mail.parse import parse_message
+from inbox_crm.rules.check import rule_template_error
 from inbox_crm.rules.decide import Event, History, Outcome, decide
 from inbox_crm.rules.engine import RulesEngine
 from inbox_crm.rules.facts import Facts, MessageFacts, ThreadFacts
@@ -119,7 +120,7 @@ def dry_run(
     event = Event(facts.trigger, "dry-run", facts, message.from_address)
     history = History(fired=fired, cap=10**9)
     for outcome in decide(rules, event, history, engine.calendars, explain=True):
-        verdicts[outcome.rule.id] = _verdict(outcome)
+        verdicts[outcome.rule.id] = _verdict(engine, outcome)
 
     stopper = next(
         (
@@ -169,18 +170,21 @@ def _no_reply(
     event = Event("no_reply", "dry-run", later, message.from_address)
     history = History(fired=fired, cap=10**9)
     [outcome] = decide((rule,), event, history, engine.calendars, explain=True)
-    verdict = _verdict(outcome)
+    verdict = _verdict(engine, outcome)
     verdict.reason = (
         f"if no reply by {calendar.local(due):%Y-%m-%d %H:%M %Z}: {verdict.reason}"
     )
     return verdict
 
 
-def _verdict(outcome: Outcome) -> Verdict:
+def _verdict(engine: RulesEngine, outcome: Outcome) -> Verdict:
     if outcome.error:
         return Verdict(outcome.rule, "error", outcome.error)
     if not outcome.hit:
         return Verdict(outcome.rule, "miss", outcome.reason)
+    missing = rule_template_error(outcome.rule, engine.config.outreach.templates)
+    if missing is not None:
+        return Verdict(outcome.rule, "error", f"it would fail: {missing}")
     status = "fired_before" if outcome.fired_before else "hit"
     return Verdict(
         outcome.rule,

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.config import Config
 from inbox_crm.outreach.rules_queue import OutboxQueue
+from inbox_crm.rules.check import template_problems
 from inbox_crm.rules.engine import RulesEngine
 from inbox_crm.rules.loader import load_rules
 from inbox_crm.rules.model import RuleSet
@@ -30,6 +31,8 @@ def configured_rules(config: Config) -> RuleSet:
         return RuleSet()
     rules = load_rules(folder, config.users)
     log.info("%s rules loaded from %s", len(rules.rules), folder)
+    for problem in template_problems(rules, config.outreach.templates):
+        log.warning("%s; its outreach will fail until the template exists", problem)
     return rules
 
 

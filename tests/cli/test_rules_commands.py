@@ -274,3 +274,34 @@ def test_counts_of_one_and_articles_before_vowels_read_as_english(
     assert "1 rule in 1 file valid" in checked.stdout
     assert "would open an urgent ticket 'Printer on fire'" in tried.stdout
     assert "1 activity exported" in exported.stderr
+
+
+MISSPELT = """\
+rules:
+  - id: greet-new
+    description: Introduce ourselves to whoever writes
+    trigger: message_received
+    actions:
+      - outreach: {template: introdution}
+"""
+
+
+def test_an_outreach_template_not_in_the_templates_folder_fails_check_and_test(
+    home: Path,
+) -> None:
+    (home / "rules" / "a-greet.yaml").write_text(MISSPELT, encoding="utf-8")
+
+    check = run(home, "rules", "check")
+    tried = run(home, "rules", "test", "--message", str(EML / "support-request.eml"))
+
+    assert check.exit_code == 2
+    assert "a-greet.yaml:6: rule greet-new: actions: outreach.template: " in (
+        check.stderr
+    )
+    assert "no template 'introdution'" in check.stderr
+    assert "did you mean 'introduction'?" in check.stderr
+    assert "templates there: " in check.stderr and "check-in" in check.stderr
+    assert tried.exit_code == 1
+    assert "greet-new: ERROR" in tried.stdout
+    assert "no template 'introdution'" in tried.stdout
+    assert "would queue" not in tried.stdout
