@@ -35,6 +35,6 @@ def run_command(app: AppContext, names: tuple[str, ...]) -> None:
     if not mailboxes:
         raise click.UsageError(f"{config.path} configures no [mailboxes.NAME] yet")
     # Invalid rules stop the agent before it touches any mail.
-    steps = configured_steps(config)
+    steps = configured_steps(config, watch=True)
     agent = Agent(config, app.database, mailboxes, steps=steps)
     asyncio.run(agent.run())

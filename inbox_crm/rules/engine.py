@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.activities.service import close_answered
 from inbox_crm.config import Config
-from inbox_crm.contacts.models import Company, Contact
+from inbox_crm.contacts.models import Company, Contact, IgnoreEntry
 from inbox_crm.rules.calendars import Calendars
 from inbox_crm.rules.decide import Event, History, Outcome, decide
 from inbox_crm.rules.execute import Executor, Subject
@@ -31,6 +31,7 @@ from inbox_crm.rules.history import (
 )
 from inbox_crm.rules.model import Rule, RuleSet
 from inbox_crm.rules.outreach import NoOutreach, OutreachQueue
+from inbox_crm.rules.reload import RuleReloader
 from inbox_crm.rules.waits import answer_waits, end_bounced_waits, start_waits
 from inbox_crm.storage.models import Mailbox, Message
 from inbox_crm.storage.tracking import RuleFiring, RuleMark, Ticket, TicketEvent
@@ -58,7 +59,16 @@ class RulesEngine:
         self.rules = rules
         self.outreach = outreach or NoOutreach()
         self.calendars = Calendars(config)
+        self.reloader: RuleReloader | None = None
         self._mailboxes: dict[int, str] = {}
+
+    def refresh(self) -> None:
+        """Take up edited rule files, when this engine watches them."""
+        if self.reloader is None:
+            return
+        rules = self.reloader.changed()
+        if rules is not None:
+            self.rules = rules
 
     def executor(self, session: Session) -> Executor:
         return Executor(
@@ -90,7 +100,8 @@ class RulesEngine:
         end_bounced_waits(session, message)
         close_answered(session, message)
         Tickets(session, self.config.tickets.prefix).join(message)
-        if self.config.rules.enabled and (force or message.date >= self.start(session)):
+        due = force or message.date >= self.start(session)
+        if self.config.rules.enabled and due and not self.ignored(session, message):
             self.evaluate_message(session, message)
             start_waits(
                 session,
@@ -100,6 +111,32 @@ class RulesEngine:
                 self.calendars,
             )
         self.evaluate_ticket_events(session)
+
+    def ignored(self, session: Session, message: Message) -> bool:
+        """Whether the message's other party is on the ignore list: no rules run."""
+        other = counterpart(message)
+        if other is None:
+            return False
+        domain = other.domain or other.address.rpartition("@")[2]
+        parts = domain.split(".")
+        domains = [".".join(parts[i:]) for i in range(len(parts) - 1)]
+        entry = session.scalars(
+            select(IgnoreEntry).where(
+                or_(
+                    (IgnoreEntry.kind == "address")
+                    & (IgnoreEntry.value == other.address),
+                    (IgnoreEntry.kind == "domain") & IgnoreEntry.value.in_(domains),
+                )
+            )
+        ).first()
+        if entry is not None:
+            log.info(
+                "message %s: %s %s is ignored; no rules run",
+                message.id,
+                entry.kind,
+                entry.value,
+            )
+        return entry is not None
 
     def evaluate_message(self, session: Session, message: Message) -> list[Outcome]:
         trigger = (

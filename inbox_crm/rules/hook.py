@@ -13,6 +13,7 @@ from inbox_crm.rules.engine import RulesEngine
 from inbox_crm.rules.loader import load_rules
 from inbox_crm.rules.model import RuleSet
 from inbox_crm.rules.outreach import OutreachQueue
+from inbox_crm.rules.reload import RuleReloader
 from inbox_crm.storage.models import Message
 
 log = logging.getLogger(__name__)
@@ -37,11 +38,17 @@ def configured_rules(config: Config) -> RuleSet:
 
 
 def configured_engine(
-    config: Config, outreach: OutreachQueue | None = None
+    config: Config, outreach: OutreachQueue | None = None, watch: bool = False
 ) -> RulesEngine:
-    """The rules of `config`; outreach goes to the outbox unless `outreach` is given."""
+    """The rules of `config`; outreach goes to the outbox unless `outreach` is given.
+
+    With `watch`, the engine reloads the rule files when they change.
+    """
     queue = outreach if outreach is not None else OutboxQueue(config)
-    return RulesEngine(config, configured_rules(config), queue)
+    reloader = RuleReloader(config) if watch else None
+    engine = RulesEngine(config, configured_rules(config), queue)
+    engine.reloader = reloader
+    return engine
 
 
 class RulesHook:
@@ -56,6 +63,7 @@ class RulesHook:
         self.engine = engine
 
     def __call__(self, session: Session, message: Message) -> None:
+        self.engine.refresh()
         try:
             with session.begin_nested():
                 self.engine.on_message(session, message)

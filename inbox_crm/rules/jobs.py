@@ -2,7 +2,8 @@
 
 One agent sweeps at a time (lease `rules`), every [agent] sweep_interval
 seconds and once at start, so deadlines that passed while no agent ran fire
-then. What fired is recorded, so a sweep never fires anything twice.
+then. What fired is recorded, so a sweep never fires anything twice. Each sweep
+first takes up edited rule files (the same engine runs the rules on new mail).
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ def rules_jobs(context: AgentContext) -> Iterator[Job | Watch]:
     """The sweep, unless the rules are switched off."""
     if not context.config.rules.enabled:
         return
-    engine = configured_engine(context.config)
+    steps = context.steps
+    if steps is not None and steps.engine is not None:
+        engine = steps.engine
+    else:
+        engine = configured_engine(context.config, watch=True)
     interval = context.config.agent.sweep_interval
 
     async def run() -> None:
+        engine.refresh()
         sweep(context.database, engine)
 
     yield Job(

@@ -116,6 +116,9 @@ def _one_wait(
     if rule is None or rule.trigger.kind != "no_reply" or anchor is None:
         wait.state = "dropped"
         return
+    if engine.ignored(session, anchor):
+        wait.state = "dropped"
+        return
     if has_answer(session, anchor):
         wait.state = "answered"
         report.answered += 1

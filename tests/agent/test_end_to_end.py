@@ -347,3 +347,44 @@ def test_an_agent_killed_mid_run_and_restarted_loses_and_repeats_nothing(
 
 def _all_sent(database: Database, total: int) -> bool:
     return count(database, OutboxRow, OutboxRow.status == "sent") == total
+
+
+def test_a_running_agent_reloads_edited_rules_and_keeps_them_when_invalid(
+    account: ImapAccount,
+    database: Database,
+    tmp_path: Path,
+    agents: Start,
+    smtp_server: SmtpServer,
+) -> None:
+    config = installation(tmp_path, database.url, account, smtp_server)
+    rules = tmp_path / "rules" / "e2e.yaml"
+    agent = agents(config, account.password)
+    agent.wait_for("watching INBOX with IDLE")
+
+    rules.write_text(RULES.replace("trigger: message_received", "trigger: sometimes"))
+    [error] = agent.wait_for("changed but are invalid")
+    account.append(
+        make_message(
+            subject="Please help: first",
+            message_id="<help-a@client.example>",
+            date=datetime.now(UTC),
+        )
+    )
+    wait_until(lambda: count(database, Ticket) == 1, timeout=15)
+    rules.write_text(RULES.replace("queue: support", "queue: urgent"))
+    agent.wait_for("changed: 2 rules reloaded")
+    account.append(
+        make_message(
+            subject="Please help: second",
+            message_id="<help-b@client.example>",
+            date=datetime.now(UTC),
+        )
+    )
+    wait_until(lambda: count(database, Ticket) == 2, timeout=15)
+
+    assert f"{rules}:4: rule help-ticket: trigger: 'sometimes'" in error
+    assert [r["level"] for r in agent.records() if r["message"] == error] == ["error"]
+    with database.session() as session:
+        queues = list(session.scalars(select(Ticket.queue).order_by(Ticket.id)))
+    assert queues == ["support", "urgent"]
+    assert agent.stop() == 0

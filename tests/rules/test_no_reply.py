@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from inbox_crm.contacts import ignore
 from inbox_crm.ingest.pipeline import Ingestor
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.rules.sweep import sweep
@@ -317,3 +318,19 @@ def test_imported_old_mail_starts_no_waits(world: World) -> None:
 
     assert world.rows(RuleWait) == []
     assert sweep(world.database, world.engine, SENT).fired == 0
+
+
+def test_an_address_ignored_while_its_wait_runs_gets_no_follow_up(
+    world: World,
+) -> None:
+    world.contact("Ann Client", "ann@client.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(), folder="sent")
+    with world.database.session() as session, session.begin():
+        ignore.add(session, "client.example")
+
+    report = sweep(world.database, world.engine, SENT + timedelta(days=30))
+
+    assert report.fired == 0
+    assert [wait.state for wait in world.rows(RuleWait)] == ["dropped"]
+    assert world.rows(Activity) == []

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from inbox_crm.contacts import ignore
 from inbox_crm.rules.outreach import OutreachRefused, OutreachRequest
+from inbox_crm.storage.models import Message
 from inbox_crm.storage.tracking import RuleFiring
 from tests.mailfactory import make_message
 from tests.rules.world import World
@@ -98,3 +100,29 @@ def test_without_an_outbox_the_firing_fails_clearly(world: World) -> None:
     assert firing.status == "failed"
     assert firing.error is not None
     assert firing.error.startswith("outreach is not configured: rule acknowledge")
+
+
+def test_mail_from_an_ignored_address_or_domain_fires_no_rules(world: World) -> None:
+    outbox = RecordingOutbox()
+    world.outreach = outbox
+    world.rule_file("ack.yaml", ACK)
+    with world.database.session() as session, session.begin():
+        ignore.add(session, "spamco.example")
+        ignore.add(session, "pest@client.example")
+
+    world.add(make_message(sender="deals@spamco.example", date=DAY))
+    world.add(
+        make_message(
+            sender="news@mail.spamco.example", message_id="<n@x.example>", date=DAY
+        )
+    )
+    world.add(
+        make_message(sender="pest@client.example", message_id="<p@x.example>", date=DAY)
+    )
+    world.add(make_message(message_id="<ann@x.example>", date=DAY))
+
+    assert [request.to_address for request in outbox.requests] == ["ann@client.example"]
+    assert [firing.sender for firing in world.rows(RuleFiring)] == [
+        "ann@client.example"
+    ]
+    assert len(world.rows(Message)) == 4
