@@ -23,12 +23,17 @@ def configured_rules(config: Config) -> RuleSet:
     """The configured rule set; RuleSetError (and no start) when it is invalid.
 
     A missing rules folder is an empty rule set, so an installation from before
-    rules existed goes on working; `inbox-crm rules check` reports it.
+    rules existed goes on working, with a warning each time the rules load;
+    `inbox-crm rules check` reports it as an error.
     """
     folder = config.rules.folder
     if not config.rules.enabled or not folder.is_dir():
         if config.rules.enabled:
-            log.info("no rules folder at %s: no rules run", folder)
+            log.warning(
+                "no rules folder at %s: no rules run; create it, fix [rules] "
+                "folder, or set [rules] enabled = false",
+                folder,
+            )
         return RuleSet()
     rules = load_rules(folder, config.users)
     log.info("%s rules loaded from %s", len(rules.rules), folder)

@@ -8,8 +8,10 @@ invalid, so the agent never runs with half of its rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from inbox_crm.businesstime.cron import CronError, check_cron
 from inbox_crm.rules.conditions import Condition, parse_condition
@@ -25,7 +27,13 @@ from inbox_crm.rules.model import (
     TicketSpec,
     Trigger,
 )
-from inbox_crm.rules.problems import Invalid, RuleProblem, RuleSetError
+from inbox_crm.rules.problems import (
+    Invalid,
+    InvalidParts,
+    RuleProblem,
+    RuleSetError,
+    attempt,
+)
 from inbox_crm.rules.shape import duration, flag, mapping, word
 from inbox_crm.rules.source import Node, read_yaml
 from inbox_crm.rules.specs import parse_actions
@@ -48,7 +56,9 @@ TRIGGERS = (
     "ticket_changed",
     "schedule",
 )
+REQUIRED_KEYS = ("id", "description", "trigger", "actions")
 SUFFIXES = (".yaml", ".yml")
+T = TypeVar("T")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -111,47 +121,91 @@ def _read_file(
     loaded = []
     for item in items.value:
         rule_id = _peek_id(item)
-        try:
-            loaded.append(parse_rule(item, path, users))
-        except Invalid as exc:
-            problems.append(RuleProblem(path, exc.line, rule_id, exc.message))
+        found: list[Invalid] = []
+        parsed = attempt(found, partial(parse_rule, item, path, users))
+        if parsed is not None:
+            loaded.append(parsed)
+        problems.extend(
+            RuleProblem(path, problem.line, rule_id, problem.message)
+            for problem in sorted(found, key=lambda problem: problem.line)
+        )
     return loaded
 
 
 def parse_rule(node: Node, path: Path, users: Collection[str]) -> tuple[Rule, bool]:
-    """One rule and whether it is enabled; Invalid at its first problem."""
-    keys = mapping(
-        node, "a rule", RULE_KEYS, ("id", "description", "trigger", "actions")
+    """One rule and whether it is enabled.
+
+    Each part is checked on its own: InvalidParts lists every problem found.
+    """
+    problems: list[Invalid] = []
+    keys = mapping(node, "a rule", RULE_KEYS, REQUIRED_KEYS, problems)
+    rule_id = _part(problems, keys, "id", _rule_id)
+    description = _part(problems, keys, "description", _description)
+    trigger = _part(problems, keys, "trigger", parse_trigger)
+    condition = _part(problems, keys, "when", parse_condition)
+    if condition is not None and trigger is not None:
+        attempt(problems, lambda: _check_fields(condition, trigger))
+    actions = _part(problems, keys, "actions", lambda n: parse_actions(n, users))
+    if actions is not None and trigger is not None:
+        attempt(problems, lambda: _check_actions(actions, trigger))
+    user = _part(problems, keys, "user", lambda n: _user(n, users))
+    automated = attempt(
+        problems, lambda: flag(keys.get("allow_automated"), "allow_automated")
     )
-    rule_id = word(keys["id"], "id")
-    if not _RULE_ID.match(rule_id):
-        raise Invalid(
-            keys["id"].line,
-            "id: use lower-case letters, digits, - and _ (like follow-up-3-days)",
-        )
-    trigger = parse_trigger(keys["trigger"])
-    condition = parse_condition(keys["when"]) if "when" in keys else None
-    if condition is not None:
-        _check_fields(condition, trigger)
-    actions = parse_actions(keys["actions"], users)
-    _check_actions(actions, trigger)
-    user = None
-    if "user" in keys:
-        user = word(keys["user"], "user")
-        if user not in users:
-            raise Invalid(keys["user"].line, f"user: {user!r} is not configured")
+    enabled = attempt(
+        problems, lambda: flag(keys.get("enabled"), "enabled", default=True)
+    )
+    if problems:
+        raise InvalidParts(problems)
+    assert rule_id is not None and trigger is not None and actions is not None
     rule = Rule(
         id=rule_id,
-        description=str(keys["description"].value),
+        description=description or "",
         trigger=trigger,
         condition=condition,
         actions=actions,
         path=path,
         line=node.line,
-        allow_automated=flag(keys.get("allow_automated"), "allow_automated"),
+        allow_automated=bool(automated),
         user=user,
     )
-    return rule, flag(keys.get("enabled"), "enabled", default=True)
+    return rule, bool(enabled)
+
+
+def _part(
+    problems: list[Invalid],
+    keys: dict[str, Node],
+    key: str,
+    parse: Callable[[Node], T],
+) -> T | None:
+    """The rule's `key` parsed, None when it is absent or has problems."""
+    if key not in keys:
+        return None
+    node = keys[key]
+    return attempt(problems, lambda: parse(node))
+
+
+def _rule_id(node: Node) -> str:
+    rule_id = word(node, "id")
+    if not _RULE_ID.match(rule_id):
+        raise Invalid(
+            node.line,
+            "id: use lower-case letters, digits, - and _ (like follow-up-3-days)",
+        )
+    return rule_id
+
+
+def _description(node: Node) -> str:
+    if node.value is None or not str(node.value).strip():
+        raise Invalid(node.line, "description: say in a few words what the rule does")
+    return str(node.value)
+
+
+def _user(node: Node, users: Collection[str]) -> str:
+    user = word(node, "user")
+    if user not in users:
+        raise Invalid(node.line, f"user: {user!r} is not configured")
+    return user
 
 
 def parse_trigger(node: Node) -> Trigger:

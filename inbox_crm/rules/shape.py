@@ -8,21 +8,35 @@ from inbox_crm.rules.source import Node
 
 
 def mapping(
-    node: Node, where: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
+    node: Node,
+    where: str,
+    allowed: tuple[str, ...],
+    required: tuple[str, ...] = (),
+    problems: list[Invalid] | None = None,
 ) -> dict[str, Node]:
-    """The keys of a mapping node, refusing unknown keys and missing ones."""
+    """The keys of a mapping node, refusing unknown keys and missing ones.
+
+    With `problems`, unknown and missing keys are noted there and the known
+    keys returned; otherwise the first one raises Invalid.
+    """
     if not isinstance(node.value, dict):
         raise Invalid(node.line, f"{where} must be a mapping of {', '.join(allowed)}")
-    for key, child in node.value.items():
-        if key not in allowed:
-            raise Invalid(
-                child.line,
-                f"{where}: unknown key {key!r}; allowed: {', '.join(allowed)}",
-            )
-    for key in required:
-        if key not in node.value:
-            raise Invalid(node.line, f"{where}: {key} is required")
-    return dict(node.value)
+    found = [
+        Invalid(
+            child.line, f"{where}: unknown key {key!r}; allowed: {', '.join(allowed)}"
+        )
+        for key, child in node.value.items()
+        if key not in allowed
+    ] + [
+        Invalid(node.line, f"{where}: {key} is required")
+        for key in required
+        if key not in node.value
+    ]
+    if found and problems is None:
+        raise found[0]
+    if problems is not None:
+        problems.extend(found)
+    return {key: child for key, child in node.value.items() if key in allowed}
 
 
 def word(node: Node, where: str, choices: tuple[str, ...] = ()) -> str:

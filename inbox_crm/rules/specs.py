@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import partial
 
 from inbox_crm.rules.model import (
     ACTIVITY_KINDS,
@@ -20,7 +21,7 @@ from inbox_crm.rules.model import (
     TagSpec,
     TicketSpec,
 )
-from inbox_crm.rules.problems import Invalid
+from inbox_crm.rules.problems import Invalid, InvalidParts, attempt
 from inbox_crm.rules.shape import duration, mapping, word
 from inbox_crm.rules.source import Node
 from inbox_crm.rules.text import Text, compile_text
@@ -32,7 +33,11 @@ def parse_actions(node: Node, users: Collection[str]) -> tuple[ActionSpec, ...]:
     """The actions of a rule; `users` are the configured user names."""
     if not isinstance(node.value, list) or not node.value:
         raise Invalid(node.line, f"actions takes a non-empty list of {_names()}")
-    return tuple(_action(item, users) for item in node.value)
+    problems: list[Invalid] = []
+    actions = [attempt(problems, partial(_action, item, users)) for item in node.value]
+    if problems:
+        raise InvalidParts(problems)
+    return tuple(action for action in actions if action is not None)
 
 
 def _action(node: Node, users: Collection[str]) -> ActionSpec:

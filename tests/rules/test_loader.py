@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from inbox_crm.config import parse_config
+from inbox_crm.rules.hook import configured_rules
 from inbox_crm.rules.loader import load_rules
 from inbox_crm.rules.model import ActivitySpec, TicketSpec
 from inbox_crm.rules.problems import RuleProblem, RuleSetError
@@ -234,3 +237,51 @@ def test_disabled_rules_are_checked_but_not_run(tmp_path: Path) -> None:
     rules = load_rules(tmp_path)
     assert rules.rules == ()
     assert rules.disabled == ("r1",)
+
+
+def test_every_problem_of_a_rule_is_reported_in_one_check(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "many.yaml",
+        """\
+        rules:
+          - id: Many_Mistakes
+            trigger: sometimes
+            when:
+              subjekt: invoice
+            actions:
+              - ticket: {priority: huge}
+              - activity: {title: Call, assignee: nobody}
+            enabled: maybe
+            colour: red
+        """,
+    )
+
+    found = [(p.line, p.message.split(":")[0]) for p in problems(tmp_path)]
+
+    assert found == [
+        (2, "a rule"),
+        (2, "id"),
+        (3, "trigger"),
+        (5, "unknown field 'subjekt'; did you mean subject?"),
+        (7, "actions"),
+        (8, "actions"),
+        (9, "enabled takes true or false"),
+        (10, "a rule"),
+    ]
+
+
+def test_a_missing_rules_folder_runs_no_rules_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config({"rules": {"folder": "norules"}}, tmp_path / "inbox-crm.toml")
+
+    with caplog.at_level(logging.WARNING, logger="inbox_crm.rules.hook"):
+        rules = configured_rules(config)
+
+    assert rules.rules == ()
+    [record] = caplog.records
+    assert record.levelname == "WARNING"
+    assert f"no rules folder at {tmp_path / 'norules'}: no rules run" in (
+        record.getMessage()
+    )
