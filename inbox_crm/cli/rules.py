@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
@@ -208,7 +209,9 @@ def sweep_command(app: AppContext) -> None:
     report = sweep(app.database, engine)
     click.echo(
         f"{counted(report.fired, 'no-reply rule')} fired, "
-        f"{report.answered} answered in time, {report.bounced} bounced, "
+        f"{report.answered} answered in time, "
+        f"{report.answered_late} answered late (after the deadline; no follow-up), "
+        f"{report.bounced} bounced, "
         f"{report.missed} without a hit, "
         f"{counted(report.slots, 'schedule slot')}, "
         f"{counted(report.ticket_events, 'ticket event')}, {report.failed} failed"
@@ -240,14 +243,25 @@ def run_command(app: AppContext, since: datetime, mailbox: str | None) -> None:
         )
     with app.database.session() as session:
         ids = list(session.scalars(query.order_by(Message.date, Message.id)))
+        before = session.scalar(select(func.max(RuleFiring.id))) or 0
     for message_id in ids:
         with app.database.session() as session, session.begin():
             engine.on_message(session, session.get_one(Message, message_id), force=True)
+    with app.database.session() as session:
+        made = Counter(
+            session.scalars(
+                select(RuleFiring.rule_id)
+                .where(RuleFiring.id > before)
+                .order_by(RuleFiring.rule_id)
+            )
+        )
     report = sweep(app.database, engine)
+    by_rule = "".join(f"\n  {rule}: {count}" for rule, count in made.items())
     click.echo(
         f"{counted(len(ids), 'message')} evaluated; "
-        f"{counted(report.fired, 'no-reply rule')} fired after"
+        f"{counted(made.total(), 'firing')} on them{':' if made else ''}{by_rule}"
     )
+    click.echo(f"then {counted(report.fired, 'no-reply rule')} fired in the sweep")
 
 
 @rules_group.command("firings")

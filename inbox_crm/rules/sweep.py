@@ -23,7 +23,7 @@ from inbox_crm.rules.engine import RulesEngine
 from inbox_crm.rules.execute import Subject
 from inbox_crm.rules.facts import Facts
 from inbox_crm.rules.model import Rule
-from inbox_crm.rules.waits import has_answer
+from inbox_crm.rules.waits import answered_at
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.delivery import unanswerable
 from inbox_crm.storage.models import Message
@@ -40,6 +40,7 @@ class SweepReport:
 
     fired: int = 0
     answered: int = 0
+    answered_late: int = 0
     bounced: int = 0
     missed: int = 0
     slots: int = 0
@@ -63,10 +64,11 @@ def sweep(
     busy = any(vars(report).values())
     log.log(
         logging.INFO if busy else logging.DEBUG,
-        "sweep: %s fired, %s answered, %s bounced, %s without a hit, "
-        "%s schedule slots, %s ticket events, %s failed",
+        "sweep: %s fired, %s answered in time, %s answered late, %s bounced, "
+        "%s without a hit, %s schedule slots, %s ticket events, %s failed",
         report.fired,
         report.answered,
+        report.answered_late,
         report.bounced,
         report.missed,
         report.slots,
@@ -119,9 +121,15 @@ def _one_wait(
     if engine.ignored(session, anchor):
         wait.state = "dropped"
         return
-    if has_answer(session, anchor):
+    answer = answered_at(session, anchor)
+    if answer is not None:
+        # A reply stored before the sweep came round needs no follow-up, but
+        # one dated after the deadline was not an answer in time.
         wait.state = "answered"
-        report.answered += 1
+        if answer > wait.due_at:
+            report.answered_late += 1
+        else:
+            report.answered += 1
         return
     reason = unanswerable(session, anchor)
     if reason == "bounced":

@@ -170,10 +170,15 @@ def end_bounced_waits(session: Session, bounce: Message) -> int:
 
 def has_answer(session: Session, anchor: Message) -> bool:
     """Whether a reply to `anchor` is stored in its thread (a safety net)."""
+    return answered_at(session, anchor) is not None
+
+
+def answered_at(session: Session, anchor: Message) -> datetime | None:
+    """The date of the first reply to `anchor` stored in its thread, if any."""
     if anchor.thread_id is None:
-        return False
+        return None
     query = (
-        select(Message.id)
+        select(Message.date)
         .where(
             Message.thread_id == anchor.thread_id,
             Message.direction != anchor.direction,
@@ -182,6 +187,7 @@ def has_answer(session: Session, anchor: Message) -> bool:
             Message.date >= anchor.date,
             Message.id != anchor.id,
         )
+        .order_by(Message.date)
         .limit(1)
     )
-    return session.scalar(query) is not None
+    return session.scalar(query)

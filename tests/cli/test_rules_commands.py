@@ -305,3 +305,20 @@ def test_an_outreach_template_not_in_the_templates_folder_fails_check_and_test(
     assert "greet-new: ERROR" in tried.stdout
     assert "no template 'introdution'" in tried.stdout
     assert "would queue" not in tried.stdout
+
+
+def test_rules_run_prints_the_firings_it_made_by_rule(home: Path) -> None:
+    shutil.copy(EML / "support-request.eml", home / "old.eml")
+    (home / "inbox-crm.toml").write_text(
+        CONFIG.replace("since = 2026-12-01", "since = 2027-01-01"), encoding="utf-8"
+    )
+    run(home, "import", str(home / "old.eml"))
+
+    first = run(home, "rules", "run", "--since", "2026-12-01")
+    again = run(home, "rules", "run", "--since", "2026-12-01")
+
+    assert "1 message evaluated; 1 firing on them:\n  support-ticket: 1\n" in (
+        first.stdout
+    )
+    assert "support-ticket" not in again.stdout
+    assert "then 0 no-reply rules fired in the sweep" in again.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from inbox_crm.contacts import ignore
 from inbox_crm.ingest.pipeline import Ingestor
@@ -333,4 +334,23 @@ def test_an_address_ignored_while_its_wait_runs_gets_no_follow_up(
 
     assert report.fired == 0
     assert [wait.state for wait in world.rows(RuleWait)] == ["dropped"]
+    assert world.rows(Activity) == []
+
+
+def test_a_reply_stored_after_the_deadline_is_answered_late_not_in_time(
+    world: World,
+) -> None:
+    world.contact("Ann Client", "ann@client.example")
+    world.rule_file("chase.yaml", FOLLOW_UP)
+    world.add(outbound(), folder="sent")
+    world.add(reply(SENT + timedelta(days=9)))
+    # As if the reply had been stored without the rules (an import, say):
+    # the sweep is the first to find it.
+    with world.database.session() as session, session.begin():
+        session.scalars(select(RuleWait)).one().state = "waiting"
+
+    report = sweep(world.database, world.engine, SENT + timedelta(days=30))
+
+    assert (report.answered, report.answered_late, report.fired) == (0, 1, 0)
+    assert [wait.state for wait in world.rows(RuleWait)] == ["answered"]
     assert world.rows(Activity) == []
