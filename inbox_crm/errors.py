@@ -78,3 +78,15 @@ class OutreachRefused(OutreachError):
 
 class SmtpError(InboxCrmError):
     """The SMTP server could not be reached or refused the mailbox's login."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """What the operating system refused, in words: `path: reason`."""
+    reason = (exc.strerror or str(exc)).lower()
+    if isinstance(exc, NotADirectoryError):
+        reason += " (a part of the path is a file)"
+    elif isinstance(exc, FileNotFoundError):
+        reason += " (a folder on the path is missing and cannot be made)"
+    if exc.filename is None:
+        return reason
+    return f"{exc.filename}: {reason}"

@@ -35,7 +35,7 @@ from inbox_crm.cli.status import status_command
 from inbox_crm.cli.suppression import suppression_group
 from inbox_crm.cli.sync import sync_command
 from inbox_crm.cli.tickets import export_tickets, tickets_group
-from inbox_crm.errors import ConfigError, InboxCrmError
+from inbox_crm.errors import ConfigError, InboxCrmError, describe_os_error
 from inbox_crm.logs import DECISIONS, WARNINGS, configure_verbosity, report_error
 
 # Commands that run as a service: their log is their output.
@@ -129,6 +129,10 @@ def main() -> None:
         sys.exit(2)
     except InboxCrmError as exc:
         report_error(str(exc))
+        sys.exit(1)
+    except OSError as exc:
+        # A file or folder the command had to write or read was refused.
+        report_error(f"cannot use {describe_os_error(exc)}")
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

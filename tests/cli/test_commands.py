@@ -374,3 +374,20 @@ def test_sync_takes_over_the_lease_of_a_killed_sync_on_this_machine(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "work/INBOX: 1 fetched, 1 new" in result.stdout
     database.dispose()
+
+
+@pytest.mark.parametrize("command", ["init", "demo"])
+def test_a_folder_that_cannot_be_made_is_a_one_line_error(
+    tmp_path: Path, command: str
+) -> None:
+    a_file = tmp_path / "inbox-crm.toml"
+    a_file.write_text("", encoding="utf-8")
+    for folder in (a_file / "sub", Path("/proc/nope")):
+        args = [str(folder)] if command == "init" else ["--dir", str(folder)]
+
+        result = run(tmp_path / "unused.toml", command, *args)
+
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        assert str(folder) in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
