@@ -391,3 +391,26 @@ def test_a_folder_that_cannot_be_made_is_a_one_line_error(
         assert "Traceback" not in result.stderr
         assert str(folder) in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_on_a_sqlite_file_in_a_missing_folder_names_the_folder(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nonexistent/dir/x.db")
+
+    result = run(config, "status")
+
+    assert result.returncode == 1
+    assert f"no such folder {tmp_path}/nonexistent/dir" in result.stderr
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_the_default_database_beside_a_fresh_config_just_works(
+    tmp_path: Path,
+) -> None:
+    assert run(tmp_path / "unused.toml", "init", str(tmp_path)).returncode == 0
+
+    result = run(tmp_path / "inbox-crm.toml", "status")
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "inbox-crm.db").is_file()
