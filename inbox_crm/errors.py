@@ -7,6 +7,7 @@
      ├── ImapError          an IMAP server refused us or the connection failed
      │    └── ImapTimeout   a command took longer than its guard
      ├── ParseError         a message could not be parsed (it is quarantined)
+     ├── NotFoundError      no message, outreach, ticket or activity has the id given
      ├── ImportSourceError  a file given to `inbox-crm import` cannot be read
      ├── ContactError       a contact, company or link request cannot be done
      │    └── ContactImportError  a contacts file has a bad row (nothing imported)
@@ -46,6 +47,10 @@ class ImapTimeout(ImapError):
 
 class ParseError(InboxCrmError):
     """A message could not be parsed; the raw source is kept and quarantined."""
+
+
+class NotFoundError(InboxCrmError):
+    """No stored message, outreach, ticket or activity has the id a command names."""
 
 
 class ImportSourceError(InboxCrmError):

@@ -121,8 +121,12 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
+    except click.UsageError as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        # Not a usage mistake: one `error:` line, like every other failure.
+        report_error(exc.format_message())
         sys.exit(exc.exit_code)
     except ConfigError as exc:
         report_error(str(exc))

@@ -353,8 +353,8 @@ def test_messages_show_has_the_text_attachments_bounces_and_reasons(
     assert "bounce: RFC 3464 report, failed" in bounce["classification"]
     assert "bounce     nobody@example.net failed 5.1.1" in text.stdout
     missing = run(config, "messages", "show", "999")
-    assert missing.returncode == 2
-    assert "no message with id 999" in missing.stderr
+    assert missing.returncode == 1
+    assert "error: no message 999" in missing.stderr
 
 
 def test_sync_takes_over_the_lease_of_a_killed_sync_on_this_machine(
@@ -414,3 +414,29 @@ def test_the_default_database_beside_a_fresh_config_just_works(
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "inbox-crm.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["messages", "show", "999"], "no message 999"),
+        (["quarantine", "show", "999"], "no message 999"),
+        (["outbox", "show", "999"], "no outreach 999"),
+        (["outbox", "retry", "999"], "no outreach"),
+        (["tickets", "show", "T-99"], "no ticket 'T-99'"),
+        (["activities", "done", "999"], "no activity 999"),
+        (["contacts", "show", "999"], "no contact '999'"),
+        (["review", "accept", "999"], "no review item 999"),
+    ],
+)
+def test_an_unknown_id_is_one_error_line_and_exit_1(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'crm.db'}")
+
+    result = run(config, *args)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {says}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Usage:" not in result.stderr
