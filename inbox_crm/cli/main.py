@@ -81,7 +81,7 @@ def cli(
     # A command prints its own summary; the agent's log is all it says.
     default = DECISIONS if ctx.invoked_subcommand in SERVICES else WARNINGS
     configure_verbosity(WARNINGS if quiet else default + verbose, log_format)
-    app = AppContext(config_option)
+    app = AppContext(config_option, quiet=quiet)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

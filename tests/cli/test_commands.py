@@ -190,6 +190,20 @@ def test_sync_reports_each_folder_and_fails_on_a_missing_one(
     assert directions == ["inbound", "outbound"]
 
 
+def test_a_quiet_sync_prints_only_the_failed_folders(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    account.append(make_message())
+    config = write_config(tmp_path, db_url, account, folders='["INBOX", "Missing"]')
+
+    result = run(config, "-q", "sync", env={PASSWORD_ENV: account.password})
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "work/INBOX" not in result.stderr
+    assert "work/Missing" in result.stderr and "FAILED" in result.stderr
+
+
 def test_sync_without_the_secret_names_the_variable(
     tmp_path: Path, db_url: str, account: ImapAccount
 ) -> None:
