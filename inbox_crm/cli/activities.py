@@ -74,7 +74,8 @@ def list_command(
     if output_format == "json":
         print_json_lines(records)
         return
-    table = Table("id", "due", "kind", "title", "assignee", "status", "rule")
+    due_label = f"due ({calendar.zone.key})"
+    table = Table("id", due_label, "kind", "title", "assignee", "status", "rule")
     for record in records:
         due_at = record["due_at"]
         shown = (
