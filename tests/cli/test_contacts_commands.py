@@ -334,3 +334,20 @@ def test_import_counts_say_only_what_changed(run: Run, tmp_path: Path) -> None:
     assert "0 message links back-filled" in again
     assert "1 new contact, 0 updated, 0 unchanged" in no_mail
     assert "0 message links back-filled" in no_mail
+
+
+@pytest.mark.parametrize(
+    ("domain", "says"),
+    [
+        ("not a domain", "'not a domain' is not a domain (like acme.com)"),
+        ("localhost", "'localhost' is not a domain"),
+        ("gmail.com", "'gmail.com' is a free-mail domain"),
+    ],
+)
+def test_a_company_domain_refusal_says_what_is_wrong(
+    imported: Run, domain: str, says: str
+) -> None:
+    result = imported("companies", "edit", "Acme", "--add-domain", domain, ok=False)
+
+    assert result.exit_code != 0
+    assert says in str(result.exception)
