@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -134,6 +135,10 @@ def main() -> None:
     except InboxCrmError as exc:
         report_error(str(exc))
         sys.exit(1)
+    except BrokenPipeError:
+        # Whoever read the output (`| head`) has gone; nothing is wrong here.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except OSError as exc:
         # A file or folder the command had to write or read was refused.
         report_error(f"cannot use {describe_os_error(exc)}")
