@@ -7,6 +7,7 @@
      ├── ImapError          an IMAP server refused us or the connection failed
      │    └── ImapTimeout   a command took longer than its guard
      ├── ParseError         a message could not be parsed (it is quarantined)
+     ├── NotFoundError      no message, outreach, ticket or activity has the id given
      ├── ImportSourceError  a file given to `inbox-crm import` cannot be read
      ├── ContactError       a contact, company or link request cannot be done
      │    └── ContactImportError  a contacts file has a bad row (nothing imported)
@@ -48,6 +49,10 @@ class ParseError(InboxCrmError):
     """A message could not be parsed; the raw source is kept and quarantined."""
 
 
+class NotFoundError(InboxCrmError):
+    """No stored message, outreach, ticket or activity has the id a command names."""
+
+
 class ImportSourceError(InboxCrmError):
     """A path given to `inbox-crm import` is not a readable mbox, Maildir or .eml."""
 
@@ -78,3 +83,15 @@ class OutreachRefused(OutreachError):
 
 class SmtpError(InboxCrmError):
     """The SMTP server could not be reached or refused the mailbox's login."""
+
+
+def describe_os_error(exc: OSError) -> str:
+    """What the operating system refused, in words: `path: reason`."""
+    reason = (exc.strerror or str(exc)).lower()
+    if isinstance(exc, NotADirectoryError):
+        reason += " (a part of the path is a file)"
+    elif isinstance(exc, FileNotFoundError):
+        reason += " (a folder on the path is missing and cannot be made)"
+    if exc.filename is None:
+        return reason
+    return f"{exc.filename}: {reason}"

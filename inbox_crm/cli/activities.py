@@ -16,6 +16,7 @@ from inbox_crm.businesstime.durations import Duration, DurationError, parse_dura
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.config import Config
 from inbox_crm.contacts.find import find_contact
+from inbox_crm.errors import NotFoundError
 from inbox_crm.export import iso_utc
 from inbox_crm.rules.calendars import Calendars
 from inbox_crm.storage.tracking import Activity, Notification
@@ -73,7 +74,8 @@ def list_command(
     if output_format == "json":
         print_json_lines(records)
         return
-    table = Table("id", "due", "kind", "title", "assignee", "status", "rule")
+    due_label = f"due ({calendar.zone.key})"
+    table = Table("id", due_label, "kind", "title", "assignee", "status", "rule")
     for record in records:
         due_at = record["due_at"]
         shown = (
@@ -190,7 +192,9 @@ def snooze_command(
 def _activity(session: Session, activity_id: int) -> Activity:
     activity = session.get(Activity, activity_id)
     if activity is None:
-        raise click.UsageError(f"no activity {activity_id}")
+        raise NotFoundError(
+            f"no activity {activity_id} (see `inbox-crm activities list`)"
+        )
     return activity
 
 

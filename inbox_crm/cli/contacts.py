@@ -74,9 +74,10 @@ def import_command(app: AppContext, path: Path, mappings: tuple[str, ...]) -> No
         result = import_records(session, records, path, linker)
     click.echo(
         f"{path}: {counted(result.created, 'new contact')}, "
-        f"{result.updated} updated, {result.merged} merged, "
+        f"{result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.merged} merged, "
         f"{counted(result.companies_created, 'new company')}, "
-        f"{counted(result.links.linked, 'message link')} back-filled"
+        f"{counted(result.links_changed, 'message link')} back-filled"
     )
 
 

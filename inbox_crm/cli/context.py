@@ -20,6 +20,8 @@ class AppContext:
     """Lazily loaded configuration and database for one command run."""
 
     config_option: str | None
+    # -q: print warnings and errors only, no summaries.
+    quiet: bool = False
     _config: Config | None = field(default=None, init=False)
     _database: Database | None = field(default=None, init=False)
 

@@ -11,7 +11,7 @@ from inbox_crm.cli.context import AppContext, pass_app
 from inbox_crm.cli.sending import send_row
 from inbox_crm.config import UserConfig
 from inbox_crm.digest.models import SKIPPED, DigestRecord
-from inbox_crm.digest.period import DigestError, due_day, zone_of
+from inbox_crm.digest.period import DigestError, digest_moment, due_day, zone_of
 from inbox_crm.digest.queue import (
     digest_mailbox,
     find_user,
@@ -92,7 +92,7 @@ def preview_command(
     user = find_user(config, user_ref)
     now = datetime.now(UTC)
     with app.database.session() as session:
-        digest = make_digest(session, config, user, _day(user, day, now), now)
+        digest = make_digest(session, config, user, chosen_day(user, day, now), now)
     mail = digest.mail
     if output_format == "json":
         record = {
@@ -156,7 +156,7 @@ def send_command(
     if user.email is None:
         raise DigestError(f"users.{user.name} has no email address to send it to")
     now = datetime.now(UTC)
-    when = _day(user, day, now)
+    when = chosen_day(user, day, now)
     label = f"digest of {user.name} for {when.isoformat()}"
     outbox_id: int | None
     with app.database.session() as session, session.begin():
@@ -240,5 +240,18 @@ def _send(app: AppContext, user: UserConfig, outbox_id: int, label: str) -> None
         raise SystemExit(1)
 
 
-def _day(user: UserConfig, day: datetime | None, now: datetime) -> date:
-    return day.date() if day is not None else due_day(user, now)
+def chosen_day(user: UserConfig, day: datetime | None, now: datetime) -> date:
+    """The local day --date names, or the latest one due; never today too early."""
+    if day is None:
+        return due_day(user, now)
+    chosen = day.date()
+    today = now.astimezone(zone_of(user)).date()
+    if chosen == today and now < digest_moment(user, today):
+        # Today's digest has no period before its time: say so, not "choose".
+        raise DigestError(
+            f"today's digest of {user.name} ({today.isoformat()}) is not due yet: "
+            f"it is made at {user.digest.at:%H:%M} ({user.business.timezone}); "
+            f"until then leave out --date for the latest one due, "
+            f"{due_day(user, now).isoformat()}"
+        )
+    return chosen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -35,7 +36,7 @@ from inbox_crm.cli.status import status_command
 from inbox_crm.cli.suppression import suppression_group
 from inbox_crm.cli.sync import sync_command
 from inbox_crm.cli.tickets import export_tickets, tickets_group
-from inbox_crm.errors import ConfigError, InboxCrmError
+from inbox_crm.errors import ConfigError, InboxCrmError, describe_os_error
 from inbox_crm.logs import DECISIONS, WARNINGS, configure_verbosity, report_error
 
 # Commands that run as a service: their log is their output.
@@ -81,7 +82,7 @@ def cli(
     # A command prints its own summary; the agent's log is all it says.
     default = DECISIONS if ctx.invoked_subcommand in SERVICES else WARNINGS
     configure_verbosity(WARNINGS if quiet else default + verbose, log_format)
-    app = AppContext(config_option)
+    app = AppContext(config_option, quiet=quiet)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -121,14 +122,26 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
+    except click.UsageError as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        # Not a usage mistake: one `error:` line, like every other failure.
+        report_error(exc.format_message())
         sys.exit(exc.exit_code)
     except ConfigError as exc:
         report_error(str(exc))
         sys.exit(2)
     except InboxCrmError as exc:
         report_error(str(exc))
+        sys.exit(1)
+    except BrokenPipeError:
+        # Whoever read the output (`| head`) has gone; nothing is wrong here.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
+    except OSError as exc:
+        # A file or folder the command had to write or read was refused.
+        report_error(f"cannot use {describe_os_error(exc)}")
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.contacts.export import links_of
+from inbox_crm.errors import NotFoundError
 from inbox_crm.export import message_details, message_record
 from inbox_crm.outreach.models import OutboxRow
 from inbox_crm.storage.models import Message
@@ -169,7 +170,9 @@ def show_command(app: AppContext, message_id: int, output_format: str) -> None:
     with app.database.reading() as session:
         message = session.get(Message, message_id)
         if message is None:
-            raise click.BadParameter(f"no message with id {message_id}")
+            raise NotFoundError(
+                f"no message {message_id} (see `inbox-crm messages list`)"
+            )
         names = mailbox_names(session)
         links = links_of(session, [message])
         record = message_details(message, names[message.mailbox_id], links)

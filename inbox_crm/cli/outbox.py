@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
 from inbox_crm.cli.sending import send_row
-from inbox_crm.errors import OutreachError
+from inbox_crm.errors import NotFoundError, OutreachError
 from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.outreach import manage
 from inbox_crm.outreach.counts import is_in_doubt, outbox_counts
@@ -103,7 +103,9 @@ def show_command(app: AppContext, row_id: int, output_format: str) -> None:
     with app.database.reading() as session:
         row = session.get(OutboxRow, row_id)
         if row is None:
-            raise click.BadParameter(f"no outreach with id {row_id}")
+            raise NotFoundError(
+                f"no outreach {row_id} in the outbox (see `inbox-crm outbox list`)"
+            )
         record = outbox_record(row, full=True)
     if output_format == "json":
         print_json_lines([record])

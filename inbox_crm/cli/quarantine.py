@@ -11,6 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.errors import NotFoundError
 from inbox_crm.export import iso_utc
 from inbox_crm.ingest.reparse import reparse_quarantined
 from inbox_crm.ingest.steps import configured_steps
@@ -70,7 +71,9 @@ def show_command(app: AppContext, message_id: int) -> None:
     with app.database.reading() as session:
         message = session.get(Message, message_id)
         if message is None:
-            raise click.BadParameter(f"no message with id {message_id}")
+            raise NotFoundError(
+                f"no message {message_id} (see `inbox-crm messages list`)"
+            )
         sys.stdout.buffer.write(message.source.raw)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from inbox_crm.errors import describe_os_error
+
 RULES_NOTE = """\
 Rule files (YAML) for the rules engine go in this folder. The README's
 "Rules" section describes the format; `inbox-crm rules check` validates
@@ -26,12 +28,26 @@ def init_command(directory: Path, force: bool) -> None:
     """
     if directory.exists() and not directory.is_dir():
         raise click.ClickException(f"{directory} is a file; name a folder")
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / "inbox-crm.toml"
     if target.exists() and not force:
         raise click.ClickException(
             f"{target} exists already; pass --force to overwrite it"
         )
+    try:
+        write_starter(directory, target)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write the configuration: {describe_os_error(exc)}; "
+            "name a folder you can write to"
+        ) from exc
+    click.echo(f"wrote {target}")
+    click.echo("next: edit [mailboxes.work], export its password variable, then")
+    click.echo(f"      inbox-crm --config {target} sync")
+
+
+def write_starter(directory: Path, target: Path) -> None:
+    """The starter configuration at `target`, with rules/ and templates/ beside it."""
+    directory.mkdir(parents=True, exist_ok=True)
     starter = resources.files("inbox_crm") / "starter"
     config = starter / "inbox-crm.toml"
     target.write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
@@ -41,9 +57,6 @@ def init_command(directory: Path, force: bool) -> None:
     if not readme.exists():
         readme.write_text(RULES_NOTE, encoding="utf-8")
     copy_missing(starter / "templates", directory / "templates")
-    click.echo(f"wrote {target}")
-    click.echo("next: edit [mailboxes.work], export its password variable, then")
-    click.echo(f"      inbox-crm --config {target} sync")
 
 
 def copy_missing(source: Traversable, target: Path) -> None:

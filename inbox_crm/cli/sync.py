@@ -37,7 +37,7 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
     Incremental: only messages not yet stored are fetched. Flags on the server
     are never changed. A mailbox that an agent (`inbox-crm run`) or another
     sync is working is skipped with a message. Exits 1 when a mailbox or
-    folder could not be synced.
+    folder could not be synced. With -q only failed folders are reported.
     """
     config = app.config
     mailboxes = [config.mailbox(name) for name in names] or list(
@@ -56,10 +56,10 @@ def sync_command(app: AppContext, names: tuple[str, ...], no_progress: bool) -> 
             with LeaseHolder(app.database, mailbox.name, lease) as holder:
                 result = _sync_one(app, mailbox, console, no_progress, steps, holder)
         except MailboxBusy as exc:
-            click.echo(f"{mailbox.name}: skipped: {exc}")
+            click.echo(f"{mailbox.name}: skipped: {exc}", err=app.quiet)
             failed = True
             continue
-        _summary(result)
+        _summary(result, quiet=app.quiet)
         failed = failed or bool(result.errors)
     if failed:
         raise SystemExit(1)
@@ -73,7 +73,7 @@ def _sync_one(
     steps: Steps,
     holder: LeaseHolder,
 ) -> SyncReport:
-    with _progress(console, disabled=no_progress) as progress:
+    with _progress(console, disabled=no_progress or app.quiet) as progress:
         tasks: dict[str, TaskID] = {}
 
         def report(folder: str, done: int, total: int) -> None:
@@ -106,8 +106,11 @@ def _progress(console: Console, disabled: bool) -> Progress:
     )
 
 
-def _summary(report: SyncReport) -> None:
+def _summary(report: SyncReport, *, quiet: bool) -> None:
+    """A line per folder; quiet, only the failed folders' lines, on stderr."""
     for folder in report.folders:
+        if quiet and not folder.error:
+            continue
         counts = folder.result
         line = (
             f"{report.mailbox}/{folder.folder}: {folder.fetched} fetched, "
@@ -118,4 +121,4 @@ def _summary(report: SyncReport) -> None:
             line += " (UIDVALIDITY changed: folder resynchronised)"
         if folder.error:
             line += f" - FAILED: {folder.error}"
-        click.echo(line)
+        click.echo(line, err=quiet)

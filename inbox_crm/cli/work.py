@@ -8,6 +8,7 @@ import click
 from sqlalchemy.orm import Session
 
 from inbox_crm.cli.context import AppContext
+from inbox_crm.errors import NotFoundError
 from inbox_crm.rules.hook import configured_engine
 from inbox_crm.rules.problems import RuleSetError
 from inbox_crm.storage.tracking import Ticket
@@ -23,7 +24,10 @@ def find_ticket(app: AppContext, session: Session, label: str) -> Ticket:
     number = parse_label(label, prefix)
     ticket = Tickets(session, prefix).by_number(number) if number is not None else None
     if ticket is None:
-        raise click.UsageError(f"no ticket {label!r} (numbers look like {prefix}-12)")
+        raise NotFoundError(
+            f"no ticket {label!r} (numbers look like {prefix}-12; "
+            "see `inbox-crm tickets list`)"
+        )
     return ticket
 
 

@@ -102,8 +102,12 @@ def _primary(contact: Contact, address: str) -> None:
 
 
 def _add_domain(session: Session, company: Company, domain: str) -> None:
-    if "." not in domain or is_free_mail(domain):
-        raise ContactError(f"{domain!r} cannot be a company's domain (free-mail?)")
+    if "." not in domain or any(character.isspace() for character in domain):
+        raise ContactError(f"{domain!r} is not a domain (like acme.com)")
+    if is_free_mail(domain):
+        raise ContactError(
+            f"{domain!r} is a free-mail domain: it cannot be a company's domain"
+        )
     query = select(CompanyDomain).where(CompanyDomain.domain == domain)
     owner = session.scalars(query).first()
     if owner is not None and owner.company_id != company.id:

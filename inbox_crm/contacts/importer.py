@@ -19,7 +19,13 @@ from inbox_crm.contacts.creation import company_name
 from inbox_crm.contacts.domains import is_free_mail, registrable_domain
 from inbox_crm.contacts.linker import Linker, LinkResult
 from inbox_crm.contacts.merge import merge_contacts
-from inbox_crm.contacts.models import Company, CompanyDomain, Contact, ContactAddress
+from inbox_crm.contacts.models import (
+    Company,
+    CompanyDomain,
+    Contact,
+    ContactAddress,
+    ParticipantLink,
+)
 from inbox_crm.contacts.names import name_key
 from inbox_crm.contacts.records import ContactRecord
 from inbox_crm.errors import ContactImportError
@@ -33,9 +39,13 @@ class ImportResult:
 
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     merged: int = 0
     companies_created: int = 0
     links: LinkResult = field(default_factory=LinkResult)
+    # Message links the back-fill made or pointed elsewhere; not those it
+    # decided again the same way.
+    links_changed: int = 0
 
 
 def import_records(
@@ -49,13 +59,16 @@ def import_records(
         _store(session, record, company, result)
     session.flush()
     given = {address for record in records for address in record.addresses}
+    before = _link_rows(session)
     result.links = linker.relink(session, addresses=given)
+    result.links_changed = len(_link_rows(session) - before)
     log.info(
-        "%s imported: %d contacts new, %d updated, %d links back-filled",
+        "%s imported: %d contacts new, %d updated, %d unchanged, %d links back-filled",
         path,
         result.created,
         result.updated,
-        result.links.linked,
+        result.unchanged,
+        result.links_changed,
     )
     return result
 
@@ -153,17 +166,30 @@ def _store(
 ) -> Contact:
     """Create the record's contact, or update the one that owns its addresses."""
     owners = _owners(session, record.addresses)
-    if owners:
-        contact = owners[0]
-        for other in owners[1:]:
-            merge_contacts(session, contact, other)
-            result.merged += 1
-        result.updated += 1
-    else:
+    if not owners:
         contact = Contact(name=record.name, source="import")
         session.add(contact)
         result.created += 1
+        _apply(record, contact, company)
+        session.flush()
+        return contact
 
+    contact = owners[0]
+    for other in owners[1:]:
+        merge_contacts(session, contact, other)
+        result.merged += 1
+    before = _fields(contact)
+    _apply(record, contact, company)
+    if len(owners) > 1 or _fields(contact) != before:
+        result.updated += 1
+    else:
+        result.unchanged += 1
+    session.flush()
+    return contact
+
+
+def _apply(record: ContactRecord, contact: Contact, company: Company | None) -> None:
+    """Give the record's values to `contact`, keeping what the record lacks."""
     if record.name:
         contact.name = record.name
         contact.name_key = name_key(record.name)
@@ -188,8 +214,34 @@ def _store(
     contact.owner = record.owner or contact.owner
     contact.notes = record.notes or contact.notes or ""
     contact.custom_fields = {**(contact.custom_fields or {}), **record.custom_fields}
+
+
+def _fields(contact: Contact) -> tuple[object, ...]:
+    """What an import may change on a contact, to tell an update from a no-op."""
+    return (
+        contact.name,
+        contact.company_id,
+        sorted(address.address for address in contact.addresses),
+        list(contact.phones or []),
+        list(contact.tags or []),
+        contact.owner,
+        contact.notes or "",
+        dict(contact.custom_fields or {}),
+        contact.source,
+    )
+
+
+def _link_rows(session: Session) -> set[tuple[int, int | None, int | None, str]]:
+    """Every message link, as what it says (not its row id)."""
     session.flush()
-    return contact
+    query = select(
+        ParticipantLink.participant_id,
+        ParticipantLink.contact_id,
+        ParticipantLink.company_id,
+        ParticipantLink.method,
+    )
+    rows = session.execute(query)
+    return {(p, contact, company, m) for p, contact, company, m in rows}
 
 
 def _owners(session: Session, addresses: list[str]) -> list[Contact]:

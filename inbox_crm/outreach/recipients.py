@@ -29,12 +29,17 @@ class Recipient:
         return self.address.rpartition("@")[2]
 
 
-def normalize_address(value: str) -> str:
-    """`value` checked as an email address and normalised; a clear error if not."""
+def normalize_address(value: str, given: str | None = None) -> str:
+    """`value` checked as an email address and normalised; a clear error if not.
+
+    The error quotes `given`, what the user typed, when the address was taken
+    out of it.
+    """
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise OutreachError(f"{value!r} is not a valid email address: {exc}") from None
+        shown = given if given is not None else value
+        raise OutreachError(f"{shown!r} is not a valid email address: {exc}") from None
 
 
 def resolve_recipient(session: Session, value: str | int) -> Recipient:
@@ -48,7 +53,7 @@ def resolve_recipient(session: Session, value: str | int) -> Recipient:
             f"{value!r} is neither a contact id nor an email address "
             "(give an id, ann@example.com or 'Ann Lee <ann@example.com>')"
         )
-    address = normalize_address(address)
+    address = normalize_address(address, value)
     contact = contact_for_address(session, address)
     if contact is not None:
         return Recipient(address, name or contact.name, contact)

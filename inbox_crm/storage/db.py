@@ -103,8 +103,7 @@ def make_engine(url: str) -> Engine:
         raise StorageError(f"not a database URL: {url!r}") from exc
     options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        require_folder(parsed.database)
         options["connect_args"] = {"timeout": 30}
     else:
         options["pool_pre_ping"] = True
@@ -117,6 +116,22 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def require_folder(database: str | None) -> None:
+    """Refuse a SQLite file whose folder is missing: a typo must not look empty.
+
+    The file itself is created on first use; its folder never is, so a
+    mistyped path stops here instead of opening a new, empty database.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).parent
+    if not folder.is_dir():
+        raise StorageError(
+            f"no such folder {folder} for the database; "
+            "create it or fix [database] url in the configuration"
+        )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

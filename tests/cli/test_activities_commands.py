@@ -6,9 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import Result
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 
+from inbox_crm.cli.main import cli
 from inbox_crm.contacts.models import Company, Contact, ContactAddress
 from inbox_crm.storage.db import open_database
 from inbox_crm.storage.tracking import Activity
@@ -152,3 +153,16 @@ def test_an_activity_cannot_be_snoozed_to_a_past_time(home: Path) -> None:
     assert "cannot be snoozed to 2020-01-06 09:00 CET: that time has passed" in said
     [after] = activities(home)
     assert (after.due_at, after.snoozes) == (before.due_at, 0)
+
+
+def test_the_due_column_names_the_timezone_its_times_are_in(home: Path) -> None:
+    run(home, "activities", "add", "--title", "Call", "--due", "2 days")
+
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(home / "inbox-crm.toml"), "activities", "list"],
+        terminal_width=160,
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "due (Europe/Berlin)" in result.output

@@ -190,6 +190,20 @@ def test_sync_reports_each_folder_and_fails_on_a_missing_one(
     assert directions == ["inbound", "outbound"]
 
 
+def test_a_quiet_sync_prints_only_the_failed_folders(
+    tmp_path: Path, db_url: str, account: ImapAccount
+) -> None:
+    account.append(make_message())
+    config = write_config(tmp_path, db_url, account, folders='["INBOX", "Missing"]')
+
+    result = run(config, "-q", "sync", env={PASSWORD_ENV: account.password})
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "work/INBOX" not in result.stderr
+    assert "work/Missing" in result.stderr and "FAILED" in result.stderr
+
+
 def test_sync_without_the_secret_names_the_variable(
     tmp_path: Path, db_url: str, account: ImapAccount
 ) -> None:
@@ -353,8 +367,8 @@ def test_messages_show_has_the_text_attachments_bounces_and_reasons(
     assert "bounce: RFC 3464 report, failed" in bounce["classification"]
     assert "bounce     nobody@example.net failed 5.1.1" in text.stdout
     missing = run(config, "messages", "show", "999")
-    assert missing.returncode == 2
-    assert "no message with id 999" in missing.stderr
+    assert missing.returncode == 1
+    assert "error: no message 999" in missing.stderr
 
 
 def test_sync_takes_over_the_lease_of_a_killed_sync_on_this_machine(
@@ -374,3 +388,69 @@ def test_sync_takes_over_the_lease_of_a_killed_sync_on_this_machine(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "work/INBOX: 1 fetched, 1 new" in result.stdout
     database.dispose()
+
+
+@pytest.mark.parametrize("command", ["init", "demo"])
+def test_a_folder_that_cannot_be_made_is_a_one_line_error(
+    tmp_path: Path, command: str
+) -> None:
+    a_file = tmp_path / "inbox-crm.toml"
+    a_file.write_text("", encoding="utf-8")
+    for folder in (a_file / "sub", Path("/proc/nope")):
+        args = [str(folder)] if command == "init" else ["--dir", str(folder)]
+
+        result = run(tmp_path / "unused.toml", command, *args)
+
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr
+        assert str(folder) in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_on_a_sqlite_file_in_a_missing_folder_names_the_folder(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path}/nonexistent/dir/x.db")
+
+    result = run(config, "status")
+
+    assert result.returncode == 1
+    assert f"no such folder {tmp_path}/nonexistent/dir" in result.stderr
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_the_default_database_beside_a_fresh_config_just_works(
+    tmp_path: Path,
+) -> None:
+    assert run(tmp_path / "unused.toml", "init", str(tmp_path)).returncode == 0
+
+    result = run(tmp_path / "inbox-crm.toml", "status")
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "inbox-crm.db").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["messages", "show", "999"], "no message 999"),
+        (["quarantine", "show", "999"], "no message 999"),
+        (["outbox", "show", "999"], "no outreach 999"),
+        (["outbox", "retry", "999"], "no outreach"),
+        (["tickets", "show", "T-99"], "no ticket 'T-99'"),
+        (["activities", "done", "999"], "no activity 999"),
+        (["contacts", "show", "999"], "no contact '999'"),
+        (["review", "accept", "999"], "no review item 999"),
+    ],
+)
+def test_an_unknown_id_is_one_error_line_and_exit_1(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'crm.db'}")
+
+    result = run(config, *args)
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {says}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Usage:" not in result.stderr

@@ -97,7 +97,8 @@ def test_import_list_show_and_export_contacts(imported: Run, tmp_path: Path) -> 
     again = tmp_path / "again.csv"
     again.write_text(as_csv, encoding="utf-8")
     assert (
-        "0 new contacts, 2 updated" in imported("contacts", "import", str(again)).output
+        "0 new contacts, 0 updated, 2 unchanged"
+        in imported("contacts", "import", str(again)).output
     )
 
 
@@ -312,3 +313,41 @@ def test_quoted_cells_survive_import_and_every_round_trip(
 
     (record,) = lines(run("export", "contacts"))
     assert record["notes"] == note
+
+
+def test_import_counts_say_only_what_changed(run: Run, tmp_path: Path) -> None:
+    run("import", str(mail_folder(tmp_path)))
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS, encoding="utf-8")
+    first = run("contacts", "import", str(path)).output
+    card = tmp_path / "eve.vcf"
+    card.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Eve Quiet\nEMAIL:eve@nomail.example\nEND:VCARD\n",
+        encoding="utf-8",
+    )
+
+    again = run("contacts", "import", str(path)).output
+    no_mail = run("contacts", "import", str(card)).output
+
+    assert "2 message links back-filled" in first
+    assert "0 new contacts, 0 updated, 2 unchanged, 0 merged" in again
+    assert "0 message links back-filled" in again
+    assert "1 new contact, 0 updated, 0 unchanged" in no_mail
+    assert "0 message links back-filled" in no_mail
+
+
+@pytest.mark.parametrize(
+    ("domain", "says"),
+    [
+        ("not a domain", "'not a domain' is not a domain (like acme.com)"),
+        ("localhost", "'localhost' is not a domain"),
+        ("gmail.com", "'gmail.com' is a free-mail domain"),
+    ],
+)
+def test_a_company_domain_refusal_says_what_is_wrong(
+    imported: Run, domain: str, says: str
+) -> None:
+    result = imported("companies", "edit", "Acme", "--add-domain", domain, ok=False)
+
+    assert result.exit_code != 0
+    assert says in str(result.exception)
