@@ -50,7 +50,8 @@ class TemplateLibrary:
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
         self.environment = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(directory),
+            # The resolved folder, so error frames carry paths _location knows.
+            loader=jinja2.FileSystemLoader(self.directory),
             undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(
                 enabled_extensions=("html",), default_for_string=False, default=False
@@ -111,10 +112,9 @@ class TemplateLibrary:
                 f"which is not in {self.directory}"
             ) from exc
         except jinja2.UndefinedError as exc:
-            raise TemplateError(
-                f"{self._location(exc, template_name)}: {exc.message}; "
-                f"{_hint(exc.message or '')}"
-            ) from exc
+            where = self._location(exc, template_name)
+            what = _unknown_field(exc.message or "", where, context) or exc.message
+            raise TemplateError(f"{where}: {what}; {_hint(exc.message or '')}") from exc
         except jinja2.TemplateError as exc:
             raise TemplateError(f"{self._location(exc, template_name)}: {exc}") from exc
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
@@ -132,6 +132,30 @@ class TemplateLibrary:
 
     def _path(self, name: str, part: str) -> Path:
         return self.directory / name / part
+
+
+_NO_ATTRIBUTE = re.compile(r"^'[\w ]+' has no attribute '(\w+)'$")
+
+
+def _unknown_field(message: str, where: str, context: Mapping[str, Any]) -> str | None:
+    """'unknown field contact.nmae (contact has: ...)' for a misspelt field."""
+    found = _NO_ATTRIBUTE.match(message)
+    path, _, line = where.rpartition(":")
+    if found is None or not line.isdigit():
+        return None
+    try:
+        source = Path(path).read_text(encoding="utf-8").splitlines()[int(line) - 1]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return None
+    field = found.group(1)
+    used = re.search(rf"\b([A-Za-z_]\w*)\.{field}\b", source)
+    if used is None:
+        return None
+    name = used.group(1)
+    value = context.get(name)
+    if not isinstance(value, Mapping):
+        return f"unknown field {name}.{field}"
+    return f"unknown field {name}.{field} ({name} has: {', '.join(sorted(value))})"
 
 
 def _hint(message: str) -> str:

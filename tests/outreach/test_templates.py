@@ -207,4 +207,24 @@ def test_an_unknown_name_is_still_an_error_beside_an_empty_value(
     with pytest.raises(TemplateError) as caught:
         templates.render("offer", context)
 
-    assert "has no attribute 'ownr'" in str(caught.value)
+    assert "unknown field contact.ownr" in str(caught.value)
+
+
+def test_a_misspelt_field_names_line_and_fields_from_a_relative_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_templates(
+        tmp_path / "templates",
+        {"offer/subject.txt": "Hello\n", "offer/body.txt": "Hi\n{{ contact.nmae }}\n"},
+    )
+    monkeypatch.chdir(tmp_path)
+    templates = TemplateLibrary(Path("templates"))
+
+    with pytest.raises(TemplateError) as caught:
+        templates.render("offer", CONTEXT)
+
+    fields = ", ".join(sorted(CONTEXT["contact"]))
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'templates' / 'offer' / 'body.txt'}:2: "
+        f"unknown field contact.nmae (contact has: {fields});"
+    )
