@@ -13,8 +13,13 @@ from sqlalchemy.orm import Session
 from inbox_crm.activities.records import DUE_WINDOWS, activities_query, activity_record
 from inbox_crm.activities.service import KINDS, add_activity, finish, reopen, snooze
 from inbox_crm.businesstime.durations import Duration, DurationError, parse_duration
-from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
-from inbox_crm.config import Config
+from inbox_crm.cli.context import (
+    FORMAT_OPTION,
+    AppContext,
+    check_user,
+    pass_app,
+    print_json_lines,
+)
 from inbox_crm.contacts.find import find_contact
 from inbox_crm.errors import NotFoundError
 from inbox_crm.export import iso_utc
@@ -58,8 +63,8 @@ def list_command(
 
     The week is today and the six days after it, in the user's timezone.
     """
-    _check_user(app.config, "--assignee", assignee)
-    _check_user(app.config, "--user", user)
+    check_user(app.config, "--assignee", assignee)
+    check_user(app.config, "--user", user)
     calendar = Calendars(app.config).for_user(user or assignee)
     query = activities_query(
         status=status,
@@ -118,7 +123,7 @@ def add_command(
     contact_ref: str | None,
 ) -> None:
     """Add an activity by hand (a call to make, a note)."""
-    _check_user(app.config, "--assignee", assignee)
+    check_user(app.config, "--assignee", assignee)
     calendar = Calendars(app.config).for_user(assignee)
     due_at = calendar.add(datetime.now(UTC), _duration(due_in)) if due_in else None
     with app.database.session() as session, session.begin():
@@ -172,7 +177,7 @@ def snooze_command(
     """Move an open activity's due time later."""
     if (for_ is None) == (until is None):
         raise click.UsageError("give exactly one of --for DURATION or --until DAY")
-    _check_user(app.config, "--user", user)
+    check_user(app.config, "--user", user)
     now = datetime.now(UTC)
     with app.database.session() as session, session.begin():
         activity = _activity(session, activity_id)
@@ -196,18 +201,6 @@ def _activity(session: Session, activity_id: int) -> Activity:
             f"no activity {activity_id} (see `inbox-crm activities list`)"
         )
     return activity
-
-
-def _check_user(config: Config, option: str, name: str | None) -> None:
-    """Refuse a user name that is not one of the configured [users.NAME]."""
-    if name is None or name in config.users:
-        return
-    known = ", ".join(sorted(config.users)) or "none yet"
-    raise click.BadParameter(
-        f"no user named {name!r} (configured: {known}); users are the "
-        f"[users.NAME] tables of {config.path}",
-        param_hint=option,
-    )
 
 
 def _duration(text: str) -> Duration:
@@ -236,7 +229,7 @@ def notifications_list(
     output_format: str,
 ) -> None:
     """Unread notifications, oldest first."""
-    _check_user(app.config, "--user", user)
+    check_user(app.config, "--user", user)
     query = select(Notification).order_by(Notification.id)
     if user:
         query = query.where(Notification.user == user)

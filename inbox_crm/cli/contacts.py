@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from inbox_crm.cli.cards import print_card
-from inbox_crm.cli.context import FORMAT_OPTION, AppContext, pass_app, print_json_lines
+from inbox_crm.cli.context import (
+    FORMAT_OPTION,
+    AppContext,
+    check_user,
+    pass_app,
+    print_json_lines,
+)
 from inbox_crm.client_card import contact_client_card
 from inbox_crm.contacts.csvfile import FIELDS, read_csv
 from inbox_crm.contacts.edit import Changes, edit_contact
@@ -171,7 +177,10 @@ def merge_command(app: AppContext, keep: str, other: str) -> None:
 @click.argument("ref")
 @click.option("--name", help="A new name.")
 @click.option("--company", metavar="REF", help="Move to this company (id or domain).")
-@click.option("--owner", help="Who looks after the contact ('' for no one).")
+@click.option(
+    "--owner",
+    help="Who looks after the contact: a configured user ('' for no one).",
+)
 @click.option("--notes", help="Replace the notes.")
 @click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
 @click.option("--untag", "remove_tags", multiple=True, help="Remove a tag.")
@@ -197,6 +206,7 @@ def edit_command(
     primary: str | None,
 ) -> None:
     """Change a contact's name, company, owner, notes, tags or custom fields."""
+    check_user(app.config, "--owner", owner.strip() if owner else None)
     changes = Changes(name, owner, notes, add_tags, remove_tags, _pairs(fields))
     with app.database.session() as session, session.begin():
         contact = find_contact(session, ref)

@@ -66,3 +66,15 @@ def print_json_lines(records: Iterable[dict[str, Any]]) -> int:
         out.write("\n")
         count += 1
     return count
+
+
+def check_user(config: Config, option: str, name: str | None) -> None:
+    """Refuse a user name that is not one of the configured [users.NAME]."""
+    if name is None or name in config.users:
+        return
+    known = ", ".join(sorted(config.users)) or "none yet"
+    raise click.BadParameter(
+        f"no user named {name!r} (configured: {known}); users are the "
+        f"[users.NAME] tables of {config.path}",
+        param_hint=option,
+    )

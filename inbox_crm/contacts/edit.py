@@ -38,7 +38,7 @@ def edit_contact(
 ) -> Contact:
     """Apply `changes`; `company` moves the contact, `primary` picks its address."""
     if changes.name is not None:
-        contact.name = changes.name.strip()
+        contact.name = _name(changes.name, "contact", contact.name)
         contact.name_key = name_key(contact.name)
     if changes.owner is not None:
         contact.owner = changes.owner.strip() or None
@@ -75,7 +75,7 @@ def edit_company(
 ) -> Company:
     """Apply `changes` and domain changes to a company."""
     if changes.name is not None:
-        company.name = changes.name.strip()
+        company.name = _name(changes.name, "company", company.name)
     if changes.notes is not None:
         company.notes = changes.notes
     company.tags = _tags(company.tags, changes)
@@ -86,6 +86,16 @@ def edit_company(
     session.flush()
     log.info("company %s edited", company.id)
     return company
+
+
+def _name(name: str, noun: str, current: str) -> str:
+    """A new name, refused when blank: a blank name could not be found again."""
+    if not name.strip():
+        raise ContactError(
+            f"a {noun}'s name cannot be blank: give a name, or leave the name "
+            f"out to keep {current!r}"
+        )
+    return name.strip()
 
 
 def _tags(tags: list[str] | None, changes: Changes) -> list[str]:

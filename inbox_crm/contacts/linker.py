@@ -17,8 +17,9 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.config import LinkingConfig
-from inbox_crm.contacts.addresses import split
+from inbox_crm.contacts.addresses import fold, split
 from inbox_crm.contacts.creation import Created, create_wanted
+from inbox_crm.contacts.directory import Directory
 from inbox_crm.contacts.domains import registrable_domain
 from inbox_crm.contacts.ladder import (
     Candidate,
@@ -33,7 +34,7 @@ from inbox_crm.contacts.models import (
     ParticipantLink,
     ReviewItem,
 )
-from inbox_crm.contacts.names import person_name
+from inbox_crm.contacts.names import comparable, person_name, resembles
 from inbox_crm.contacts.policy import CreatePolicy
 from inbox_crm.storage.models import Message, Participant, utcnow
 
@@ -143,12 +144,13 @@ class Linker:
             return result
         directory = load_directory(session, seen, self.config.fold_plus_tags)
         pending = _pending_reviews(session, {item.address for item in seen})
-        decided = [(item, self.ladder.decide(item, directory)) for item in seen]
-        made = Created()
         if create:
-            made = create_wanted(session, decided, self.policy, directory)
+            decided, made = self._decide_creating(session, seen, directory)
             result.contacts_created = made.contacts
             result.companies_created = made.companies
+        else:
+            decided = [(item, self.ladder.decide(item, directory)) for item in seen]
+            made = Created()
         rows, reviews = _rows(decided, made, pending, result)
         # render_nulls keeps rows with and without a contact in one statement.
         if rows:
@@ -167,6 +169,69 @@ class Linker:
             result.reviews_queued,
         )
         return result
+
+    def _decide_creating(
+        self, session: Session, seen: list[Seen], directory: Directory
+    ) -> tuple[list[tuple[Seen, Decision]], Created]:
+        """Decide the batch and create contacts as if its mail came one by one.
+
+        A contact made for one participant must be seen by the later ones
+        that may be the same person: another address of theirs is linked to
+        it or reviewed against it, not made a second contact. So contacts
+        are created in rounds; a participant that may be the same person as
+        an earlier one wanting a contact waits, and is decided again once
+        that one's contact exists.
+        """
+        decisions = [self.ladder.decide(item, directory) for item in seen]
+        made = Created()
+        while True:
+            taken = self._creatable(seen, decisions, made)
+            if not taken:
+                return list(zip(seen, decisions, strict=True)), made
+            created = create_wanted(session, taken, self.policy, directory)
+            made.matches.update(created.matches)
+            made.contacts += created.contacts
+            made.companies += created.companies
+
+            for index, item in enumerate(seen):
+                if _unsettled(item, decisions[index], made):
+                    decisions[index] = self.ladder.decide(item, directory)
+
+    def _creatable(
+        self, seen: list[Seen], decisions: list[Decision], made: Created
+    ) -> list[tuple[Seen, Decision]]:
+        """The participants that may get a contact now, none the same as another.
+
+        One that may be the same person as an earlier one wanting a contact
+        (a folded address or a name alike) waits for the next round.
+        """
+        fold_plus = self.config.fold_plus_tags
+        floor = self.ladder.settings.review_threshold
+        taken: list[tuple[Seen, Decision]] = []
+        addresses: set[str] = set()
+        folded: set[str] = set()
+        names: list[str] = []
+        for item, decision in zip(seen, decisions, strict=True):
+            address = item.address.lower()
+            if address in made.matches or not self.policy.contact(item, decision):
+                continue
+            if address in addresses:
+                continue  # one contact for one address, made once
+            words = comparable(item.name)
+            waits = fold(address, fold_plus) in folded or resembles(words, names, floor)
+            folded.add(fold(address, fold_plus))
+            names.append(words)
+            if not waits:
+                addresses.add(address)
+                taken.append((item, decision))
+        return taken
+
+
+def _unsettled(item: Seen, decision: Decision, made: Created) -> bool:
+    """Tell whether a contact made this round may change the participant's link."""
+    if decision.skip or item.address.lower() in made.matches:
+        return False
+    return decision.match is None or decision.match.contact_id is None
 
 
 Row = dict[str, object]

@@ -89,3 +89,17 @@ def best_names(words: str, choices: list[str], floor: float) -> list[tuple[float
         limit=None,
     )
     return [(float(score) / 100.0, index) for _, score, index in found]
+
+
+def resembles(words: str, choices: list[str], floor: float) -> bool:
+    """Tell whether any of the `comparable` `choices` scores at least `floor`."""
+    if not words or not choices:
+        return False
+    found = process.extractOne(
+        words,
+        choices,
+        scorer=fuzz.token_sort_ratio,
+        processor=None,
+        score_cutoff=floor * 100,
+    )
+    return found is not None

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from inbox_crm.cli.main import cli
-from inbox_crm.errors import ContactImportError
+from inbox_crm.errors import ContactError, ContactImportError
 from tests.mailfactory import make_message
 
 CONTACTS = """\
@@ -260,6 +260,33 @@ def test_editing_contacts_and_companies(imported: Run, tmp_path: Path) -> None:
     assert card["company"]["name"] == "Acme Ltd"
     bad = imported("contacts", "edit", "1", "--field", "oops", ok=False)
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("noun, ref", [("contacts", "1"), ("companies", "Acme")])
+@pytest.mark.parametrize("name", ["", "   "])
+def test_a_blank_name_is_refused_and_the_name_kept(
+    imported: Run, noun: str, ref: str, name: str
+) -> None:
+    refused = imported(noun, "edit", ref, "--name", name, ok=False)
+
+    assert isinstance(refused.exception, ContactError)
+    assert "name cannot be blank" in str(refused.exception)
+    shown = json.loads(imported(noun, "show", ref, "--format", "json").stdout)
+    assert shown["name"] == ("Ada Byron" if noun == "contacts" else "Acme")
+
+
+def test_an_owner_must_be_a_configured_user(imported: Run, tmp_path: Path) -> None:
+    with (tmp_path / "inbox-crm.toml").open("a", encoding="utf-8") as config:
+        config.write("\n[users.maya]\n")
+
+    refused = imported("contacts", "edit", "1", "--owner", "nobody", ok=False)
+    imported("contacts", "edit", "2", "--owner", "maya")
+    imported("contacts", "edit", "1", "--owner", "")
+
+    assert refused.exit_code == 2
+    assert "no user named 'nobody' (configured: maya)" in refused.output
+    owners = lines(imported("contacts", "list", "--format", "json"))
+    assert [c.get("owner") for c in owners] == [None, "maya"]
 
 
 @pytest.mark.parametrize(

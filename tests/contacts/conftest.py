@@ -65,6 +65,24 @@ class Mail(Store):
         """Store one message from the user; returns its id."""
         return self._one(sender, to, self.sent, **extra)
 
+    def receive_together(self, *senders: str, to: str = f"Maya <{OWN[0]}>") -> None:
+        """Store one inbound message per sender in one batch, dated in that order."""
+        items = []
+        for sender in senders:
+            number = next(_numbers)
+            raw = make_message(
+                sender=sender,
+                to=to,
+                subject=f"Subject {number}",
+                message_id=f"<m{number}@test.example>",
+                date=START + timedelta(minutes=number),
+            )
+            uid, self.next_uid = self.next_uid, self.next_uid + 1
+            items.append(Incoming(raw, self.inbox, uidvalidity=1, uid=uid))
+        with self.database.session() as session, session.begin():
+            result = self.ingestor.ingest(session, items)
+        assert result.stored == len(senders)
+
     def _one(self, sender: str, to: str, folder: int, **extra: object) -> int:
         number = next(_numbers)
         raw = make_message(
