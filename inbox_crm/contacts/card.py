@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.contacts.models import Company, Contact, ParticipantLink
 from inbox_crm.export import iso_utc
 from inbox_crm.storage.models import Message, Participant
-
-RECIPIENTS = ("to", "cc", "bcc")
 
 
 def contact_card(session: Session, contact: Contact, limit: int) -> dict[str, Any]:
@@ -70,7 +68,11 @@ def company_details(company: Company) -> dict[str, Any]:
 def _history(
     session: Session, linked: ColumnElement[bool], limit: int
 ) -> dict[str, Any]:
-    """Timeline, last contact each way, and threads awaiting a reply."""
+    """Timeline, last contact each way, and threads awaiting a reply.
+
+    The last message in or out is the newest of the timeline in that
+    direction, whoever of the client was on it and in whichever role.
+    """
     involved = (
         select(Participant.message_id)
         .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
@@ -83,28 +85,18 @@ def _history(
     newest = session.scalars(timeline.order_by(Message.date.desc()).limit(limit))
     return {
         "message_count": total or 0,
-        "last_inbound": _last(session, linked, "inbound", ("from",)),
-        "last_outbound": _last(session, linked, "outbound", RECIPIENTS),
+        "last_inbound": _last(session, timeline, "inbound"),
+        "last_outbound": _last(session, timeline, "outbound"),
         "awaiting_reply": _awaiting(session, linked),
         "timeline": [_entry(message) for message in newest],
     }
 
 
 def _last(
-    session: Session,
-    linked: ColumnElement[bool],
-    direction: str,
-    roles: tuple[str, ...],
+    session: Session, timeline: Select[Message], direction: str
 ) -> dict[str, Any] | None:
-    query = (
-        select(Message)
-        .join(Participant, Participant.message_id == Message.id)
-        .join(ParticipantLink, ParticipantLink.participant_id == Participant.id)
-        .where(linked, Message.direction == direction, Participant.role.in_(roles))
-        .order_by(Message.date.desc())
-        .limit(1)
-    )
-    message = session.scalars(query).first()
+    query = timeline.where(Message.direction == direction)
+    message = session.scalars(query.order_by(Message.date.desc()).limit(1)).first()
     return _entry(message) if message else None
 
 

@@ -28,6 +28,7 @@ from inbox_crm.contacts.models import (
 )
 from inbox_crm.contacts.names import name_key
 from inbox_crm.contacts.records import ContactRecord
+from inbox_crm.contacts.takeover import made_by_mail, take_over
 from inbox_crm.errors import ContactImportError
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def import_records(
 ) -> ImportResult:
     """Store `records` in the session's transaction and back-fill links."""
     result = ImportResult()
-    companies = _Companies(session, path, result)
+    companies = _Companies(session, path, result, linker)
     for record in _combined(records):
         company = companies.find(record)
         _store(session, record, company, result)
@@ -104,23 +105,23 @@ def _add(earlier: ContactRecord, later: ContactRecord) -> None:
 class _Companies:
     """Companies by name and domain, found or created as rows name them."""
 
-    def __init__(self, session: Session, path: Path, result: ImportResult) -> None:
+    def __init__(
+        self, session: Session, path: Path, result: ImportResult, linker: Linker
+    ) -> None:
         self.session = session
+        self.linker = linker
         self.path = path
         self.result = result
 
     def find(self, record: ContactRecord) -> Company | None:
         domains = list(dict.fromkeys(registrable_domain(d) for d in record.domains))
         owners = [(domain, self._by_domain(domain)) for domain in domains]
+        company: Company | None
         if record.company:
-            company = self._by_name(record.company)
-            for domain, owner in owners:
-                if owner is not None and (company is None or owner.id != company.id):
-                    raise ContactImportError(
-                        f"{self.path}:{record.line}: {domain} already belongs to "
-                        f"company {owner.id} ({owner.name}), not {record.company}"
-                    )
-            company = company or self._create(record.company)
+            named = self._by_name(record.company)
+            if not domains and (named is None or not named.domains):
+                owners = self._work_domain(record, named)
+            company = self._named(record, record.company, owners)
         else:
             company = next((owner for _, owner in owners if owner), None)
             if company is None and domains:
@@ -132,6 +133,49 @@ class _Companies:
                 company.domains.append(CompanyDomain(domain=domain))
         self.session.flush()
         return company
+
+    def _named(
+        self,
+        record: ContactRecord,
+        name: str,
+        owners: list[tuple[str, Company | None]],
+    ) -> Company:
+        """The company the record names, taking over those the mail made."""
+        company = self._by_name(name)
+        for domain, owner in owners:
+            if owner is None or (company is not None and owner.id == company.id):
+                continue
+            if not made_by_mail(owner):
+                raise ContactImportError(
+                    f"{self.path}:{record.line}: {domain} already belongs to "
+                    f"company {owner.id} ({owner.name}), not {name}; "
+                    "give the row that company's name, or move the domain "
+                    "first (inbox-crm companies edit --remove-domain)"
+                )
+            company = take_over(self.session, owner, company, name)
+        return company or self._create(name)
+
+    def _work_domain(
+        self, record: ContactRecord, named: Company | None
+    ) -> list[tuple[str, Company | None]]:
+        """The domain of the record's first work address, with its owner.
+
+        Free-mail and the user's own domains are no company's. A domain that
+        belongs to a company somebody imported or named, other than the
+        record's company, stays there, and the record's company goes without.
+        """
+        own = self.linker.ladder.settings.own_domains
+        free = self.linker.ladder.settings.free_mail_domains
+        for address in record.addresses:
+            host = address.rpartition("@")[2]
+            domain = registrable_domain(host)
+            if not domain or domain in own or is_free_mail(host) or domain in free:
+                continue
+            owner = self._by_domain(domain)
+            if owner is None or owner is named or made_by_mail(owner):
+                return [(domain, owner)]
+            return []
+        return []
 
     def _by_name(self, name: str) -> Company | None:
         query = select(Company).where(func.lower(Company.name) == name.lower())

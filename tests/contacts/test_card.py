@@ -91,3 +91,22 @@ def test_exported_messages_carry_contact_company_and_match(
     [bob] = records[history["colleague"]]["to"]
     assert bob["contact"]["name"] == "Bob"
     assert bob["match"]["method"] == "exact"
+
+
+def test_last_contact_each_way_is_the_newest_of_the_timeline_in_that_direction(
+    mail: Mail, history: dict[str, int]
+) -> None:
+    cc_only = mail.receive(
+        "Zed <zed@partner.example>",
+        subject="Intro",
+        headers={"Cc": "Carol <carol@acme.co.uk>"},
+    )
+
+    with mail.database.session() as session:
+        company = company_card(session, find_company(session, "acme.co.uk"), 10)
+        ada = contact_card(session, find_contact(session, "ada@acme.co.uk"), 10)
+
+    assert company["timeline"][0]["message"] == cc_only
+    assert company["last_inbound"]["message"] == cc_only
+    assert company["last_outbound"]["message"] == history["colleague"]
+    assert ada["last_inbound"]["message"] == history["open"]
