@@ -20,6 +20,7 @@ from pathlib import Path
 
 from inbox_crm.config import load_config
 from inbox_crm.imap.poller import Poller
+from inbox_crm.ingest.steps import configured_steps
 from inbox_crm.logs import configure_logging
 from inbox_crm.storage.db import open_database
 
@@ -33,7 +34,15 @@ def main() -> None:
     config = load_config(options.config)
     database = open_database(config.database_url)
     mailbox = next(iter(config.mailboxes.values()))
-    poller = Poller(database, mailbox, config.sync)
+    # Linking and the rules, as `inbox-crm sync` runs them on what it stores.
+    steps = configured_steps(config)
+    poller = Poller(
+        database,
+        mailbox,
+        config.sync,
+        linker=steps.linker,
+        observers=steps.observers,
+    )
     children = ChildPeaks()
     children.start()
     pass_started = time.perf_counter()

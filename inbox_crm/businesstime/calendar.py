@@ -8,12 +8,14 @@ shortens nor lengthens a business day, and "1 day" after 09:00 is 09:00.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from inbox_crm.businesstime.durations import Duration
 from inbox_crm.config import BusinessConfig
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 # A search for the next open day gives up after this many days: a calendar
 # whose every day is a holiday is a configuration mistake, not a loop.
@@ -28,8 +30,11 @@ class BusinessCalendar:
         self.days = frozenset(config.days)
         self.start = config.start
         self.end = config.end
-        self.holidays: holidays.HolidayBase | None = None
+        self.holidays: HolidayBase | None = None
         if config.country:
+            # Imported only for a calendar with a country: the library is large.
+            import holidays
+
             self.holidays = holidays.country_holidays(
                 config.country, subdiv=config.subdivision
             )

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from inbox_crm.config.model import (
     BusinessConfig,
     DigestConfig,
@@ -156,6 +154,10 @@ def _read_holiday_region(
         if subdivision is not None:
             raise reader.error(f"{at}.subdivision", "needs a country as well")
         return
+    # Imported only when a country is set: the library is large, and most
+    # commands read the configuration without needing it.
+    import holidays
+
     supported = holidays.list_supported_countries()
     if not isinstance(country, str) or country.upper() not in supported:
         raise reader.error(

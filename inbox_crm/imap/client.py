@@ -48,6 +48,10 @@ NUMBER = re.compile(rb"\d+")
 # aioimaplib rescans a FETCH response from its start at each line it reads,
 # so the cost per message grows with the number of messages per command.
 FETCH_CHUNK = 50
+# aioimaplib parses what one read brings by recursing line by line, each level
+# holding its own copy of the rest: a 256 KiB read of small messages peaks at
+# some 20 MB. Handed over in slices this size, the peak stays under 1 MB.
+RECEIVE_SLICE = 16 * 1024
 CODE_NUMBER = re.compile(rb"\[(UIDVALIDITY|UIDNEXT) (\d+)\]")
 EXISTS_LINE = re.compile(rb"^(\d+) EXISTS")
 
@@ -97,6 +101,7 @@ class ImapConnection:
         # What a server that is not IMAP said instead of a greeting.
         self.not_imap: str | None = None
         self._catch_bad_greeting()
+        self._receive_in_slices()
 
     def _connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
@@ -120,6 +125,21 @@ class ImapConnection:
                 self._connection_lost(None)
 
         protocol.welcome = welcome
+
+    def _receive_in_slices(self) -> None:
+        """Hand what the socket brings to aioimaplib RECEIVE_SLICE bytes at a time."""
+        protocol = self.client.protocol
+        receive = protocol.data_received
+
+        def data_received(data: bytes) -> None:
+            if len(data) <= RECEIVE_SLICE:
+                receive(data)
+                return
+            view = memoryview(data)
+            for start in range(0, len(data), RECEIVE_SLICE):
+                receive(bytes(view[start : start + RECEIVE_SLICE]))
+
+        protocol.data_received = data_received
 
     @property
     def capabilities(self) -> set[str]:

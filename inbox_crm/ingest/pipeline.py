@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from inbox_crm.config import LinkingConfig
 from inbox_crm.contacts.linker import Linker
-from inbox_crm.ingest.prepare import Preparation, prepare, unreadable
+from inbox_crm.ingest.prepared import Preparation, unreadable
 from inbox_crm.ingest.results import BatchResult, Incoming
 from inbox_crm.ingest.threads import Threader
 from inbox_crm.ingest.writer import BatchWriter, Pair
@@ -63,6 +63,10 @@ class Ingestor:
         self.observers = tuple(observers)
 
     def prepare(self, item: Incoming) -> Preparation:
+        # Imported here: a sync parses in its worker, and the parsing
+        # libraries would only weigh on the storing process.
+        from inbox_crm.ingest.prepare import prepare
+
         return prepare(item.raw, item.received_at, self.own_addresses)
 
     def ingest(

@@ -1,7 +1,8 @@
 """Preparing a message for storage: parse, fingerprint, classify, build its rows.
 
 Pure work on the raw bytes, with no database, so that it can run in another
-process while the previous batch is being stored.
+process while the previous batch is being stored. What it gives back is in
+`prepared`, which the storing side imports without the parser.
 """
 
 from __future__ import annotations
@@ -9,39 +10,22 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from inbox_crm.errors import ParseError
-from inbox_crm.ingest.fingerprint import fingerprint, raw_fingerprint
-from inbox_crm.ingest.records import MessageRows, message_rows
+from inbox_crm.ingest.fingerprint import fingerprint
+from inbox_crm.ingest.prepared import (
+    EPOCH,
+    Preparation,
+    Prepared,
+    unreadable,
+)
+from inbox_crm.ingest.records import message_rows
 from inbox_crm.mail.classify import classify
 from inbox_crm.mail.message import ParsedMessage
 from inbox_crm.mail.parse import parse_message
 
 log = logging.getLogger(__name__)
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A message ready to store: its identity and its rows."""
-
-    key: str
-    rows: MessageRows
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A message to store raw and quarantined, with the reason."""
-
-    key: str
-    sha256: str
-    reason: str
-
-
-Preparation = Prepared | Unreadable
 
 
 def prepare(
@@ -64,10 +48,6 @@ def prepare_many(
 ) -> list[Preparation]:
     """`prepare` for each (raw, arrival time) pair: one call for a whole batch."""
     return [prepare(raw, received_at, own_addresses) for raw, received_at in items]
-
-
-def unreadable(raw: bytes, reason: str) -> Unreadable:
-    return Unreadable(raw_fingerprint(raw), hashlib.sha256(raw).hexdigest(), reason)
 
 
 def message_date(

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from inbox_crm.ingest.prepare import Preparation
+from inbox_crm.ingest.prepared import Preparation
 from inbox_crm.ingest.results import Incoming
 from inbox_crm.ingest.worker import PrepareWorker, WorkerError
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from inbox_crm.contacts.linker import Linker
 from inbox_crm.ingest.pipeline import Incoming, Ingestor, MessageObserver
-from inbox_crm.ingest.prepare import Unreadable
+from inbox_crm.ingest.prepared import Unreadable
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Mailbox, Message
 

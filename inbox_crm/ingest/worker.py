@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import IO, Any
 
-from inbox_crm.ingest.prepare import Preparation, prepare_many
+from inbox_crm.ingest.prepared import Preparation
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class PrepareWorker:
 
 def main() -> None:
     """The child's side: read batches on a thread, prepare them in order."""
+    # Imported here, in the child only: the parent never parses.
+    from inbox_crm.ingest.prepare import prepare_many
+
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     # Stray prints must not land in the parent's pipe.
     sys.stdout = sys.stderr

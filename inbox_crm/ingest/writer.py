@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.ingest.lists import in_lists
-from inbox_crm.ingest.prepare import EPOCH, Preparation, Prepared, Unreadable
+from inbox_crm.ingest.prepared import EPOCH, Preparation, Prepared, Unreadable
 from inbox_crm.ingest.records import Row, quarantine_row
 from inbox_crm.ingest.results import BatchResult, Incoming
 from inbox_crm.ingest.threads import NewMessage, Threader

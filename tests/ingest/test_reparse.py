@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from inbox_crm.ingest.pipeline import Incoming
-from inbox_crm.ingest.prepare import unreadable
+from inbox_crm.ingest.prepared import unreadable
 from inbox_crm.ingest.reparse import reparse_quarantined
 from inbox_crm.storage.models import Message, MessageLocation
 from tests.ingest.store import OWN, Store

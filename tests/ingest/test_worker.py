@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 from datetime import UTC, datetime
 
 from inbox_crm.ingest.pipeline import Incoming
-from inbox_crm.ingest.prepare import Prepared, Unreadable, prepare
+from inbox_crm.ingest.prepare import prepare
+from inbox_crm.ingest.prepared import Prepared, Unreadable
 from inbox_crm.ingest.preparer import Preparer
 from inbox_crm.ingest.worker import PrepareWorker
 from tests.mailfactory import make_message
@@ -67,3 +71,46 @@ def test_without_a_worker_nothing_is_prepared_ahead() -> None:
 
     assert holder is None
     assert asyncio.run(preparer.take(holder)) is None
+
+
+def test_the_syncing_process_leaves_parsing_and_holiday_libraries_to_the_worker() -> (
+    None
+):
+    """Only the worker parses: the process that stores loads no parser.
+
+    Nor the holiday calendars (no country is configured) nor an HTTP stack
+    for the suffix list: each cost megabytes in every sync for nothing.
+    """
+    script = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+
+        import inbox_crm
+        from inbox_crm.config import Config, RulesConfig
+        from inbox_crm.contacts.domains import registrable_domain
+        from inbox_crm.imap.poller import Poller  # noqa: F401
+        from inbox_crm.ingest.steps import configured_steps
+        from inbox_crm.storage.db import open_database
+
+        open_database("sqlite://")
+
+        starter = Path(inbox_crm.__file__).parent / "starter" / "rules"
+        config = Config(Path("inbox-crm.toml"), "sqlite://", rules=RulesConfig(starter))
+        configured_steps(config)
+        registrable_domain("mail.acme.co.uk")
+        heavy = ("mailparser", "inscriptis", "lxml", "holidays", "tldextract",
+                 "requests", "inbox_crm.mail.parse", "inbox_crm.ingest.prepare")
+        print(" ".join(sorted(name for name in heavy if name in sys.modules)))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

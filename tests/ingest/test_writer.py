@@ -14,7 +14,7 @@ from inbox_crm.ingest.pipeline import (
     ensure_folder,
     ensure_mailbox,
 )
-from inbox_crm.ingest.prepare import Prepared
+from inbox_crm.ingest.prepared import Prepared
 from inbox_crm.storage.db import Database
 from inbox_crm.storage.models import Message, MessageLocation, Thread
 from tests.ingest.store import OWN, Store
