@@ -23,6 +23,18 @@ from inbox_crm.contacts.domains import is_disposable, is_free_mail, registrable_
         ("a.b.c.test", "c.test"),
         ("localhost", "localhost"),
         ("", ""),
+        # A wildcard rule (*.ck) takes one more label, unless an exception
+        # (!www.ck, !city.kawasaki.jp) names it.
+        ("a.b.ck", "a.b.ck"),
+        ("mail.www.ck", "www.ck"),
+        ("x.y.kawasaki.jp", "x.y.kawasaki.jp"),
+        ("shop.city.kawasaki.jp", "city.kawasaki.jp"),
+        # Punycode labels match the list's Unicode rules and stay as written.
+        ("shop.example.xn--p1ai", "example.xn--p1ai"),
+        # Only the ICANN section counts: private suffixes are not registries.
+        ("mail.example.blogspot.com", "blogspot.com"),
+        ("a.b.c.d.github.io", "github.io"),
+        ("co.uk", "co.uk"),
     ],
 )
 def test_the_registrable_domain_comes_from_the_public_suffix_list(
