@@ -15,6 +15,9 @@ from inbox_crm.storage.tracking import Activity
 
 log = logging.getLogger(__name__)
 
+# The message a wait or a follow-up is about; made once, as an alias is costly.
+ANCHOR = aliased(Message, name="anchor")
+
 KINDS = ("follow_up", "task", "call", "note")
 TITLE_LIMIT = 2000
 
@@ -58,7 +61,7 @@ def close_answered(session: Session, message: Message) -> list[Activity]:
     """Close the follow-ups of the thread that waited for this message's reply."""
     if message.thread_id is None or not is_reply_mail(message):
         return []
-    anchor = aliased(Message)
+    anchor = ANCHOR
     query = (
         select(Activity)
         .join(anchor, anchor.id == Activity.message_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from inbox_crm.activities.service import close_answered
@@ -34,7 +34,14 @@ from inbox_crm.rules.outreach import NoOutreach, OutreachQueue
 from inbox_crm.rules.reload import RuleReloader
 from inbox_crm.rules.waits import answer_waits, end_bounced_waits, start_waits
 from inbox_crm.storage.models import Mailbox, Message
-from inbox_crm.storage.tracking import RuleFiring, RuleMark, Ticket, TicketEvent
+from inbox_crm.storage.tracking import (
+    Activity,
+    RuleFiring,
+    RuleMark,
+    RuleWait,
+    Ticket,
+    TicketEvent,
+)
 from inbox_crm.tickets.service import Tickets
 from inbox_crm.tickets.tokens import ticket_label
 
@@ -96,10 +103,14 @@ class RulesEngine:
         """Everything a newly stored message sets off (the ingestion hook)."""
         if message.quarantined:
             return
-        answer_waits(session, message)
-        end_bounced_waits(session, message)
-        close_answered(session, message)
-        Tickets(session, self.config.tickets.prefix).join(message)
+        waits, follow_ups, tickets = _open_work(session)
+        if waits:
+            answer_waits(session, message)
+            end_bounced_waits(session, message)
+        if follow_ups:
+            close_answered(session, message)
+        if tickets:
+            Tickets(session, self.config.tickets.prefix).join(message)
         due = force or message.date >= self.start(session)
         if self.config.rules.enabled and due and not self.ignored(session, message):
             self.evaluate_message(session, message)
@@ -110,7 +121,9 @@ class RulesEngine:
                 self.mailbox_name(session, message.mailbox_id),
                 self.calendars,
             )
-        self.evaluate_ticket_events(session)
+            tickets = True
+        if tickets:
+            self.evaluate_ticket_events(session)
 
     def ignored(self, session: Session, message: Message) -> bool:
         """Whether the message's other party is on the ignore list: no rules run."""
@@ -296,3 +309,17 @@ class RulesEngine:
             mailbox = session.get(Mailbox, mailbox_id)
             self._mailboxes[mailbox_id] = mailbox.name if mailbox else ""
         return self._mailboxes[mailbox_id]
+
+
+# Whether any wait, closing follow-up or ticket exists: one cheap query that
+# spares a first sync of old mail (which makes none) the per-message lookups.
+_OPEN_WORK = select(
+    exists().where(RuleWait.state == "waiting"),
+    exists().where(Activity.status == "open", Activity.closes_on_reply.is_(True)),
+    exists().where(Ticket.id.is_not(None)),
+)
+
+
+def _open_work(session: Session) -> tuple[bool, bool, bool]:
+    waits, follow_ups, tickets = session.execute(_OPEN_WORK).one()
+    return bool(waits), bool(follow_ups), bool(tickets)

@@ -27,6 +27,9 @@ from inbox_crm.storage.tracking import RuleWait
 
 log = logging.getLogger(__name__)
 
+# The message a wait or a follow-up is about; made once, as an alias is costly.
+ANCHOR = aliased(Message, name="anchor")
+
 
 def start_waits(
     session: Session,
@@ -88,7 +91,7 @@ def _supersede(session: Session, rule_id: str, message: Message) -> None:
     """A newer message of the same direction in the thread restarts the clock."""
     if message.thread_id is None:
         return
-    anchor = aliased(Message)
+    anchor = ANCHOR
     earlier = (
         select(RuleWait.id)
         .join(anchor, anchor.id == RuleWait.message_id)
@@ -113,7 +116,7 @@ def answer_waits(session: Session, message: Message) -> int:
     """Mark the thread's waits that this message answers; return how many."""
     if message.thread_id is None or not is_reply_mail(message):
         return 0
-    anchor = aliased(Message)
+    anchor = ANCHOR
     query = (
         select(RuleWait)
         .join(anchor, anchor.id == RuleWait.message_id)
@@ -139,7 +142,7 @@ def end_bounced_waits(session: Session, bounce: Message) -> int:
     failed = select(BounceRow.recipient).where(
         BounceRow.message_id == bounce.id, BounceRow.action == "failed"
     )
-    anchor = aliased(Message)
+    anchor = ANCHOR
     query = (
         select(RuleWait, anchor)
         .join(anchor, anchor.id == RuleWait.message_id)
