@@ -13,6 +13,7 @@ from inbox_crm.contacts.domains import is_free_mail, registrable_domain
 from inbox_crm.contacts.models import Company, CompanyDomain, Contact, ParticipantLink
 from inbox_crm.contacts.names import name_key
 from inbox_crm.errors import ContactError
+from inbox_crm.wording import with_article
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,8 @@ def _name(name: str, noun: str, current: str) -> str:
     """A new name, refused when blank: a blank name could not be found again."""
     if not name.strip():
         raise ContactError(
-            f"a {noun}'s name cannot be blank: give a name, or leave the name "
-            f"out to keep {current!r}"
+            f"{with_article(noun)}'s name cannot be blank: give a name, or leave "
+            f"the name out to keep {current!r}"
         )
     return name.strip()
 
